@@ -1,0 +1,57 @@
+/**
+ * Who is acting: the principal every service call carries. Authorization rules are pure functions over it, scoped by
+ * agency and region (Henan 三(一)4: accounts and permissions for each agency's staff; Nanyang Art. 12: a user sees
+ * only the certificate of the specific person and matter).
+ */
+export const STAFF_ROLES = ['registrar', 'sealing-clerk', 'agency-admin', 'auditor', 'province-admin'] as const;
+export type StaffRole = (typeof STAFF_ROLES)[number];
+
+export const STAFF_ROLE_NAMES: Record<StaffRole, { zh: string; en: string }> = {
+  registrar: { zh: '登簿人员', en: 'Registrar' },
+  'sealing-clerk': { zh: '缮证（签章）人员', en: 'Sealing clerk' },
+  'agency-admin': { zh: '机构管理员', en: 'Agency administrator' },
+  auditor: { zh: '审计人员', en: 'Auditor' },
+  'province-admin': { zh: '省级管理员', en: 'Province administrator' },
+};
+
+export type Principal =
+  | {
+      readonly kind: 'staff';
+      readonly userId: string;
+      readonly agencyId: string;
+      /** 行政区划代码 of the agency (scopes by region). */
+      readonly regionCode: string;
+      readonly roles: readonly StaffRole[];
+      readonly sessionId: string;
+      /** True when the session passed the second factor (TOTP). */
+      readonly mfa: boolean;
+    }
+  | {
+      readonly kind: 'holder';
+      /** Keyed SM3 of the holder's ID number (never the number itself). */
+      readonly holderKey: string;
+      readonly sessionId: string;
+    }
+  | {
+      readonly kind: 'institution';
+      readonly clientId: string;
+      readonly agreementId: string;
+    }
+  | {
+      /** An agency's registration system (不动产登记系统) pushing entries, or another bdcert node. */
+      readonly kind: 'system';
+      readonly clientId: string;
+      readonly agencyId?: string;
+      readonly nodeId?: string;
+    };
+
+export function hasRole(p: Principal | undefined, role: StaffRole): boolean {
+  return p?.kind === 'staff' && p.roles.includes(role);
+}
+
+/** Staff of the agency itself with the role, or a province admin. */
+export function staffMayActFor(p: Principal | undefined, agencyId: string, role: StaffRole): boolean {
+  if (p?.kind !== 'staff') return false;
+  if (p.roles.includes('province-admin')) return true;
+  return p.agencyId === agencyId && p.roles.includes(role);
+}

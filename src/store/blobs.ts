@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+/**
+ * Content-addressed file store (DESIGN.md "Storage"): a file's name is the SM3 of its bytes, so a file is written
+ * once, never changed, and any copy can be checked against its name. Filesystem by default; an S3-compatible store
+ * implements the same interface when several instances share files.
+ */
+export interface BlobStore {
+  /** Stores the bytes (idempotent) and returns their SM3 hex digest. */
+  put(bytes: Uint8Array): Promise<string>;
+  /** The bytes, or undefined when absent. Throws if the stored bytes no longer match their digest. */
+  get(sm3Hex: string): Promise<Uint8Array | undefined>;
+  has(sm3Hex: string): Promise<boolean>;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+export function sm3Hex(bytes: Uint8Array): string {
+  return createHash('sm3').update(bytes).digest('hex');
+}
+
+export class FsBlobStore implements BlobStore {
+  constructor(private readonly root: string) {}
+
+  private pathOf(hash: string): string {
+    if (!HEX64.test(hash)) throw new Error(`invalid blob id: ${hash}`);
+    return join(this.root, hash.slice(0, 2), hash.slice(2, 4), hash);
+  }
+
+  async put(bytes: Uint8Array): Promise<string> {
+    const hash = sm3Hex(bytes);
+    const p = this.pathOf(hash);
+    if (await this.has(hash)) return hash;
+    await mkdir(dirname(p), { recursive: true });
+    // Write then rename: a crash never leaves a half-written file under the final name.
+    const tmp = `${p}.${process.pid}.${Date.now()}.tmp`;
+    await writeFile(tmp, bytes, { mode: 0o640 });
+    await rename(tmp, p);
+    return hash;
+  }
+
+  async get(hash: string): Promise<Uint8Array | undefined> {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(this.pathOf(hash));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+    if (sm3Hex(bytes) !== hash) throw new Error(`blob ${hash} is corrupt (SM3 mismatch)`);
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  async has(hash: string): Promise<boolean> {
+    try {
+      await stat(this.pathOf(hash));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

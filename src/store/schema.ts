@@ -1,4 +1,6 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { AuditTables } from '../modules/audit/tables.js';
+import type { IdentityTables } from '../modules/identity/tables.js';
 
 /**
  * The database as Kysely sees it. Each bounded context declares its own tables next to its repository and adds them
@@ -31,4 +33,47 @@ export interface CoreTables {
   outbox: OutboxTable;
 }
 
-export type Database = CoreTables;
+export interface AgencyTable {
+  id: string;
+  name: string;
+  uscc: string;
+  region_code: string;
+  level: 'national' | 'province' | 'city' | 'county';
+  province_abbr: string;
+  city_county_name: string;
+  seal_name: string;
+  sealing_mode: ColumnType<'scheduled' | 'realtime', 'scheduled' | 'realtime' | undefined, 'scheduled' | 'realtime'>;
+  sealing_times: ColumnType<string[], string | undefined, string>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export type SealStatus = 'active' | 'suspended' | 'revoked';
+
+export interface SealTable {
+  id: string;
+  agency_id: string;
+  es_id: string;
+  name: string;
+  status: SealStatus;
+  valid_from: Timestamp;
+  valid_to: Timestamp;
+  seal_der: Uint8Array;
+  signer_cert_der: Uint8Array;
+  signer_key_ref: string;
+  picture_png: Uint8Array;
+  replaces_id: string | null;
+  change_reason: string | null;
+  filing_no: string | null;
+  filed_at: Timestamp | null;
+  status_reason: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface CatalogTables {
+  agencies: AgencyTable;
+  seals: SealTable;
+}
+
+export type Database = CoreTables & CatalogTables & IdentityTables & AuditTables;

@@ -1,0 +1,185 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import {
+  agreementCovers,
+  type Principal,
+  SHARE_INTERFACE_NAMES,
+  type ShareInterface,
+  STAFF_ROLE_NAMES,
+  type StaffRole,
+  staffMayActFor,
+} from '../domain/access.js';
+import { actorOf, recordAudit } from '../modules/audit/audit.js';
+import type { IdentityService } from '../modules/identity/service.js';
+import { SESSION_COOKIE } from '../modules/identity/sessions.js';
+import { ApiError } from './errors.js';
+import type { App } from './server.js';
+
+/**
+ * Authentication for every route (issue 7 §2). `authPlugin(identity)` resolves the caller once per request into
+ * `req.principal`: a session token (`Authorization: Bearer …` or the HttpOnly `bdcert_session` cookie) for staff and
+ * holders, client credentials (`Authorization: Basic base64(clientId:secret)`) for institutions. Routes then state
+ * their rule with one of the guards below as `preHandler`; a route without a guard is public.
+ *
+ * Register the plugin in each route scope that needs it (it is idempotent); without it every guard answers 401.
+ */
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+    /** Set when the request presented credentials that were refused (for the audit of refusals). */
+    authFailure?: string;
+    bdcertIdentity?: IdentityService;
+  }
+}
+
+const unauthenticated = () => new ApiError('UNAUTHENTICATED', '请先登录或提供有效凭证', 'Authentication required');
+const forbidden = (zh = '无权执行此操作', en = 'Not allowed') => new ApiError('FORBIDDEN', zh, en);
+/** Another agency's or holder's object answers exactly like a missing one (issue 7 §2). */
+export const notFoundError = () => new ApiError('NOT_FOUND', '未找到请求的资源', 'Not found');
+
+function parseCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+  }
+  return undefined;
+}
+
+export async function resolvePrincipal(identity: IdentityService, req: FastifyRequest): Promise<void> {
+  const h = req.headers.authorization;
+  if (h?.startsWith('Basic ')) {
+    const decoded = Buffer.from(h.slice(6), 'base64').toString('utf8');
+    const i = decoded.indexOf(':');
+    const r = i > 0 ? await identity.authenticateClient(decoded.slice(0, i), decoded.slice(i + 1)) : undefined;
+    if (r?.ok) req.principal = r.principal;
+    else {
+      req.authFailure = r?.reason ?? 'MALFORMED';
+      // A refused institution is audited (issue 7 "Must show"): which client id tried, from where.
+      await recordAudit(identity.deps.db, {
+        actor: { kind: 'anonymous', ...(i > 0 ? { clientId: decoded.slice(0, i).slice(0, 100) } : {}) },
+        action: 'auth.client',
+        result: 'denied',
+        reason: req.authFailure,
+        ip: req.ip,
+        requestId: req.id,
+        details: { method: req.method, url: req.routeOptions.url ?? req.url.split('?')[0] },
+      });
+    }
+    return;
+  }
+  const token = h?.startsWith('Bearer ') ? h.slice(7).trim() : parseCookie(req.headers.cookie, SESSION_COOKIE);
+  if (!token) return;
+  const p = await identity.principalForToken(token);
+  if (p) req.principal = p;
+  else req.authFailure = 'SESSION_INVALID';
+}
+
+export function authPlugin(identity: IdentityService): (app: App) => void {
+  return (app) => {
+    if (!app.hasRequestDecorator('principal')) {
+      app.decorateRequest('principal', undefined);
+      app.decorateRequest('authFailure', undefined);
+      app.decorateRequest('bdcertIdentity', undefined);
+    }
+    app.addHook('onRequest', async (req) => {
+      req.bdcertIdentity = identity;
+      if (req.principal === undefined && req.authFailure === undefined) await resolvePrincipal(identity, req);
+    });
+  };
+}
+
+type Guard = (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+/** A staff session that passed the second factor. */
+export function staffPrincipal(req: FastifyRequest): Extract<Principal, { kind: 'staff' }> {
+  const p = req.principal;
+  if (p?.kind !== 'staff') throw unauthenticated();
+  if (!p.mfa) throw new ApiError('UNAUTHENTICATED', '请先完成动态验证码验证', 'Complete the one-time code step first');
+  return p;
+}
+
+/**
+ * Staff with `role` (any of `roles`); with `agencyIdFrom`, the agency the request concerns must be the user's own
+ * (a province admin may act for any) — otherwise 404, as if it did not exist.
+ */
+export function requireStaff(
+  role: StaffRole | readonly StaffRole[],
+  agencyIdFrom?: (req: FastifyRequest) => string | undefined,
+): Guard {
+  const roles = typeof role === 'string' ? [role] : role;
+  return async (req) => {
+    const p = staffPrincipal(req);
+    if (!roles.some((r) => p.roles.includes(r) || p.roles.includes('province-admin')))
+      throw forbidden(
+        `需要角色：${roles.map((r) => STAFF_ROLE_NAMES[r].zh).join('或')}`,
+        `Requires role: ${roles.map((r) => STAFF_ROLE_NAMES[r].en).join(' or ')}`,
+      );
+    if (agencyIdFrom) {
+      const agencyId = agencyIdFrom(req);
+      if (agencyId !== undefined && !roles.some((r) => staffMayActFor(p, agencyId, r))) throw notFoundError();
+    }
+  };
+}
+
+/** A signed-in holder (ID number + SMS code). */
+export function requireHolder(): Guard {
+  return async (req) => {
+    if (req.principal?.kind !== 'holder') throw unauthenticated();
+  };
+}
+
+/**
+ * An institution whose agreement grants `iface` and is in force (Sichuan Art. 16). Refusals are audited. Per-object
+ * checks (certificate type, region, the named holder and matter) belong to the route: use `agreementCovers`.
+ */
+export function requireInstitution(iface: ShareInterface): Guard {
+  return async (req) => {
+    const p = req.principal;
+    if (p?.kind !== 'institution') throw unauthenticated();
+    if (agreementCovers(p, iface)) return;
+    const identity = req.bdcertIdentity;
+    if (identity)
+      await recordAudit(identity.deps.db, {
+        actor: actorOf(p),
+        action: `share.${iface}`,
+        result: 'denied',
+        reason: 'AGREEMENT_DOES_NOT_COVER',
+        ip: req.ip,
+        requestId: req.id,
+        details: { agreementNo: p.agreementNo },
+      });
+    throw forbidden(
+      `共享协议未授权“${SHARE_INTERFACE_NAMES[iface]}”接口或已过期`,
+      `The sharing agreement does not grant the ${iface} interface or has expired`,
+    );
+  };
+}
+
+/** Any signed-in caller (staff past TOTP, holder, institution). */
+export function requireAuthenticated(): Guard {
+  return async (req) => {
+    const p = req.principal;
+    if (!p) throw unauthenticated();
+    if (p.kind === 'staff') staffPrincipal(req);
+  };
+}
+
+/** For half-signed-in staff sessions too (the TOTP step itself). */
+export function requireStaffSession(): Guard {
+  return async (req) => {
+    if (req.principal?.kind !== 'staff') throw unauthenticated();
+  };
+}
+
+/**
+ * Loads an object and hides what the caller may not see: returns it when `visible(obj)` holds, else throws the same
+ * 404 as a missing one (issue 7 §2: another agency's or holder's object is indistinguishable from a missing one).
+ */
+export async function findVisibleOr404<T>(
+  load: () => Promise<T | undefined>,
+  visible: (obj: T) => boolean,
+): Promise<T> {
+  const obj = await load();
+  if (obj === undefined || !visible(obj)) throw notFoundError();
+  return obj;
+}

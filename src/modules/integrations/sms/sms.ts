@@ -1,0 +1,61 @@
+import { maskPhone } from '../../privacy/mask.js';
+
+/**
+ * SMS port (DESIGN.md "External systems": an HTTP adapter configured by URL, and a simulator for demo and tests).
+ * Holders' one-time sign-in codes go through it.
+ */
+export interface SmsPort {
+  /** True for the simulator: callers may then reveal codes in demo mode (never in production). */
+  readonly simulator: boolean;
+  send(phone: string, text: string): Promise<void>;
+}
+
+export interface SmsLog {
+  info(obj: object, msg: string): void;
+}
+
+/** 短信模拟器 / SMS simulator: sends nothing; logs the (masked) phone and the text, and keeps the last messages. */
+export class SmsSimulator implements SmsPort {
+  readonly simulator = true;
+  readonly sent: { phone: string; text: string; at: Date }[] = [];
+  constructor(private readonly log?: SmsLog) {}
+  async send(phone: string, text: string): Promise<void> {
+    this.sent.push({ phone, text, at: new Date() });
+    if (this.sent.length > 100) this.sent.shift();
+    this.log?.info(
+      { simulator: 'sms', phone: maskPhone(phone), text },
+      '[短信模拟器 / SMS simulator] message not sent',
+    );
+  }
+}
+
+/** HTTP adapter: POST {phone, text} as JSON to the gateway URL, bearer token optional. */
+export class HttpSms implements SmsPort {
+  readonly simulator = false;
+  constructor(
+    private readonly url: string,
+    private readonly token?: string,
+    private readonly timeoutMs = 5000,
+  ) {}
+  async send(phone: string, text: string): Promise<void> {
+    const res = await fetch(this.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+      },
+      body: JSON.stringify({ phone, text }),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    if (!res.ok) throw new Error(`短信网关返回 ${res.status} / SMS gateway answered ${res.status}`);
+  }
+}
+
+/** BDCERT_SMS_URL (+ BDCERT_SMS_TOKEN) selects the HTTP adapter; without it, demo mode uses the simulator. */
+export function smsFromEnv(mode: 'demo' | 'production', env: NodeJS.ProcessEnv, log?: SmsLog): SmsPort {
+  const url = env.BDCERT_SMS_URL;
+  if (url) return new HttpSms(url, env.BDCERT_SMS_TOKEN || undefined);
+  if (mode === 'production')
+    throw new Error('生产模式须配置短信网关 BDCERT_SMS_URL / production needs an SMS gateway: set BDCERT_SMS_URL');
+  return new SmsSimulator(log);
+}

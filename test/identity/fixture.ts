@@ -41,7 +41,9 @@ export async function insertAgency(store: TestStore, name: string, uscc: string,
   return id;
 }
 
-export async function identityFixture(opts: { mode?: 'demo' | 'production' } = {}): Promise<IdentityFixture> {
+export async function identityFixture(
+  opts: { mode?: 'demo' | 'production'; plugins?: (identity: IdentityModule) => ((app: App) => void)[] } = {},
+): Promise<IdentityFixture> {
   const store = await openTestStore();
   const config = loadConfig({ BDCERT_MODE: opts.mode ?? 'demo', BASE_URL: 'https://bdc.example.gov.cn' });
   const clock = { now: new Date('2026-11-22T08:00:00.000Z') };
@@ -54,7 +56,12 @@ export async function identityFixture(opts: { mode?: 'demo' | 'production' } = {
     sms,
     realName: new RealNameSimulator(),
   });
-  const app = await buildServer({ config, store, plugins: [identity.routes], logger: false });
+  const app = await buildServer({
+    config,
+    store,
+    plugins: [identity.routes, ...(opts.plugins?.(identity) ?? [])],
+    logger: false,
+  });
   const agencyA = await insertAgency(store, '潢川县不动产登记中心', '12411526MB0000001A', '411526');
   const agencyB = await insertAgency(store, '光山县不动产登记中心', '12411522MB0000002B', '411522');
   const totp = (u: TestUser, offsetSteps = 0) =>

@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
+import { register as audit } from './audit.js';
+import { register as backup } from './backup.js';
 import { register as migrate } from './migrate.js';
 import { register as start } from './start.js';
+import { register as users } from './users.js';
 
 /** Each command file exports one `register(program)`; add new commands to this list. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [start, migrate];
+export const commands: RegisterCommand[] = [start, migrate, audit, backup, users];

@@ -208,7 +208,7 @@ export async function restore(t: BackupTarget, dir: string, o: { force?: boolean
         do $$
         begin
           if not (select rolsuper from pg_roles where rolname = current_user) then
-            execute 'revoke update, truncate on audit.entries from ' || quote_ident(current_user);
+            execute 'revoke update, delete, truncate on audit.entries from ' || quote_ident(current_user);
           end if;
         end
         $$`.execute(db);

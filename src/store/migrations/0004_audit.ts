@@ -73,15 +73,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`create trigger entries_no_truncate before truncate on audit.entries for each statement execute function audit.refuse_truncate()`.execute(
     db,
   );
-  // Take UPDATE and TRUNCATE away from everyone, including the owner that runs migrations (a superuser keeps them,
-  // which is why the trigger above exists too). DELETE stays with the owner for the 10-year retention job only.
-  await sql`revoke update, truncate on audit.entries from public`.execute(db);
-  await sql`revoke delete on audit.entries from public`.execute(db);
+  // Take UPDATE, DELETE and TRUNCATE away from everyone, including the (non-superuser) role that runs the migrations
+  // and the application; a superuser keeps them, which is why the trigger above exists too. The retention job grants
+  // DELETE to itself inside its own transaction only (pruneAudit), and the trigger still refuses rows < 10 years.
+  await sql`revoke update, delete, truncate on audit.entries from public`.execute(db);
   await sql`
     do $$
     begin
       if not (select rolsuper from pg_roles where rolname = current_user) then
-        execute 'revoke update, truncate on audit.entries from ' || quote_ident(current_user);
+        execute 'revoke update, delete, truncate on audit.entries from ' || quote_ident(current_user);
       end if;
     end
     $$`.execute(db);

@@ -64,7 +64,7 @@ describe(`[${TEST_BACKEND}] OpenAPI for identity, objections and audit`, () => {
       }
     const login = JSON.stringify(doc.paths['/api/v1/auth/holder/sms']);
     assert.match(login, /张三/);
-    const result = await new Validator().validate(doc as unknown as object);
+    const result = await new Validator().validate(doc as unknown as Parameters<Validator['validate']>[0]);
     assert.equal(result.valid, true, JSON.stringify(result.errors));
   });
 });

@@ -69,3 +69,13 @@ export async function revokeUserSessions(
     .where('revoked_at', 'is', null)
     .execute();
 }
+
+/** Housekeeping: deletes sessions that ended (expired or revoked) more than `keepMs` ago; returns how many. */
+export async function purgeEndedSessions(db: Kysely<Database>, now: Date, keepMs = 7 * 24 * 3600_000): Promise<number> {
+  const cutoff = new Date(now.getTime() - keepMs);
+  const r = await db
+    .deleteFrom('sessions')
+    .where((eb) => eb.or([eb('expires_at', '<', cutoff), eb('revoked_at', '<', cutoff)]))
+    .executeTakeFirst();
+  return Number(r.numDeletedRows);
+}

@@ -2,10 +2,11 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { staffMayActFor } from '../../domain/access.js';
-import { notFoundError, requireStaff, staffPrincipal } from '../../http/auth.js';
+import { notFoundError, requireAuthenticated, requireStaff, staffPrincipal } from '../../http/auth.js';
 import type { App } from '../../http/server.js';
 import type { Database } from '../../store/schema.js';
-import { type AuditEntryView, auditByIssuer, usageSummary } from './audit.js';
+import type { CertificateDirectory } from '../objections/service.js';
+import { type AuditEntryView, auditByCertificate, auditByIssuer, usageSummary } from './audit.js';
 
 const Entry = z
   .object({
@@ -44,7 +45,11 @@ const view = (e: AuditEntryView) => ({ ...e, at: e.at.toISOString() });
  * certificates): the agency's auditors and admins read who used which certificate, for what purpose, with a summary
  * per action and client. Another agency's report answers 404.
  */
-export function auditRoutes(db: Kysely<Database>, auth: (app: App) => void): (app: App) => void {
+export function auditRoutes(
+  db: Kysely<Database>,
+  auth: (app: App) => void,
+  certificates?: CertificateDirectory,
+): (app: App) => void {
   return (app) => {
     auth(app);
     const r = app.withTypeProvider<ZodTypeProvider>();
@@ -96,6 +101,42 @@ export function auditRoutes(db: Kysely<Database>, auth: (app: App) => void): (ap
           items: page.items.map(view),
           nextBeforeSeq: page.nextBeforeSeq,
         };
+      },
+    );
+    if (!certificates) return;
+    const directory = certificates;
+    r.get(
+      '/api/v1/audit/certificates/:certificateId',
+      {
+        preHandler: requireAuthenticated(),
+        schema: {
+          tags: ['audit'],
+          summary: '谁使用了这本证照（权利人本人或签发机构）/ who accessed this certificate (its holder or its issuer)',
+          description:
+            '权利人可查看本人证照的访问记录；签发机构的审计人员、管理员、登簿人员可查看本机构签发的证照。其他证照一律 404。',
+          params: z.object({ certificateId: z.string().min(1).max(64) }),
+          querystring: z.object({
+            limit: z.coerce.number().int().min(1).max(500).default(50),
+            beforeSeq: z.string().regex(/^\d+$/).optional(),
+          }),
+          response: { 200: z.object({ items: z.array(Entry), nextBeforeSeq: z.string().nullable() }) },
+        },
+      },
+      async (req) => {
+        const p = req.principal;
+        const c = await directory.describe(req.params.certificateId);
+        const allowed =
+          c !== undefined &&
+          ((p?.kind === 'holder' && c.holderKeys.includes(p.holderKey)) ||
+            (['auditor', 'agency-admin', 'registrar'] as const).some((role) =>
+              staffMayActFor(p, c.issuingAgencyId, role),
+            ));
+        if (!allowed) throw notFoundError();
+        const page = await auditByCertificate(db, req.params.certificateId, {
+          limit: req.query.limit,
+          ...(req.query.beforeSeq ? { beforeSeq: req.query.beforeSeq } : {}),
+        });
+        return { items: page.items.map(view), nextBeforeSeq: page.nextBeforeSeq };
       },
     );
   };

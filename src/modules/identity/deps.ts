@@ -28,6 +28,9 @@ export interface IdentityPolicy {
   readonly smsMaxAttempts: number;
   /** SMS codes per holder per hour. */
   readonly smsPerHour: number;
+  /** Failed sign-ins from one address within `ipWindowMs` before it is throttled (any account). */
+  readonly ipMaxFailures: number;
+  readonly ipWindowMs: number;
   /** Staff must pass TOTP; in demo mode users without TOTP enrolled may skip it. */
   readonly requireTotp: boolean;
 }
@@ -42,6 +45,8 @@ export function policyOf(d: IdentityDeps): IdentityPolicy {
     smsCodeTtlMs: 5 * 60_000,
     smsMaxAttempts: 5,
     smsPerHour: 5,
+    ipMaxFailures: 30,
+    ipWindowMs: 15 * 60_000,
     requireTotp: d.mode === 'production',
     ...d.policy,
   };

@@ -172,8 +172,37 @@ export class IdentityService {
     return lockUntil;
   }
 
+  /** Too many failed sign-ins from this address lately, whatever the accounts (password spraying)? */
+  private async ipThrottled(action: string, meta: RequestMeta, holderKey?: string): Promise<void> {
+    if (!meta.ip) return;
+    const since = new Date(this.now().getTime() - this.policy.ipWindowMs);
+    const r = await this.db
+      .selectFrom('audit.entries')
+      .select(sql<string>`count(*)::text`.as('n'))
+      .where('ip', '=', meta.ip)
+      .where('at', '>', since)
+      .where('result', '=', 'denied')
+      .where('action', 'in', ['auth.login', 'auth.totp', 'auth.holder-login'])
+      .executeTakeFirstOrThrow();
+    if (Number(r.n) < this.policy.ipMaxFailures) return;
+    await this.audit({
+      actor: { kind: 'anonymous' },
+      action,
+      result: 'denied',
+      reason: 'IP_THROTTLED',
+      ...(holderKey ? { holderKey } : {}),
+      ...meta,
+    });
+    throw new ApiError(
+      'RATE_LIMITED',
+      '登录失败次数过多，请稍后再试',
+      'Too many failed sign-ins from this address; try later',
+    );
+  }
+
   async loginStaff(input: { username: string; password: string }, meta: RequestMeta): Promise<LoginResult> {
     const now = this.now();
+    await this.ipThrottled('auth.login-throttled', meta);
     const u = await this.findByUsername(input.username);
     if (!u) {
       await burnPasswordCheck(input.password);
@@ -591,6 +620,7 @@ export class IdentityService {
     meta: RequestMeta,
   ): Promise<{ token: string; expiresAt: Date }> {
     const now = this.now();
+    await this.ipThrottled('auth.holder-login-throttled', meta);
     const c = await this.db
       .selectFrom('holder_sms_challenges')
       .selectAll()

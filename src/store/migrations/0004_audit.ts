@@ -39,6 +39,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     db,
   );
   await sql`create index entries_at_idx on audit.entries (at)`.execute(db);
+  // Failed sign-ins per source address (throttling password spraying across accounts).
+  await sql`create index entries_auth_denied_ip_idx on audit.entries (ip, at)
+    where result = 'denied' and action in ('auth.login', 'auth.totp', 'auth.holder-login')`.execute(db);
   // Pruned heads: when the retention job removes entries older than 10 years, the hash of the last removed row is
   // kept here so the remaining chain still verifies from a known anchor.
   await sql`

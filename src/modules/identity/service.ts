@@ -606,10 +606,15 @@ export class IdentityService {
         ...meta,
       });
     });
-    await this.deps.sms.send(
-      input.phone,
-      `【不动产登记】您的登录验证码为 ${code}，${Math.round(this.policy.smsCodeTtlMs / 60_000)} 分钟内有效。请勿告诉他人。`,
-    );
+    try {
+      await this.deps.sms.send(
+        input.phone,
+        `【不动产登记】您的登录验证码为 ${code}，${Math.round(this.policy.smsCodeTtlMs / 60_000)} 分钟内有效。请勿告诉他人。`,
+      );
+    } catch (e) {
+      this.deps.log?.warn({ err: e instanceof Error ? e.message : String(e) }, 'SMS sending failed');
+      throw new ApiError('NOT_READY', '短信发送失败，请稍后再试', 'The SMS could not be sent; try again later');
+    }
     const demo = this.deps.mode === 'demo' && this.deps.sms.simulator;
     return { challengeId: id, expiresAt, maskedPhone: maskPhone(input.phone), ...(demo ? { demoCode: code } : {}) };
   }

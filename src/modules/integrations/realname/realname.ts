@@ -72,12 +72,27 @@ export class HttpRealName implements RealNamePort {
   }
 }
 
-export function realNameFromEnv(mode: 'demo' | 'production', env: NodeJS.ProcessEnv, log?: RealNameLog): RealNamePort {
+/** Production without a service: every check answers UNAVAILABLE (never the simulator's "yes"). */
+export class UnconfiguredRealName implements RealNamePort {
+  readonly simulator = false;
+  async verify(): Promise<RealNameResult> {
+    return { ok: false, reason: 'UNAVAILABLE' };
+  }
+}
+
+export function realNameFromEnv(
+  mode: 'demo' | 'production',
+  env: NodeJS.ProcessEnv,
+  log?: RealNameLog & { warn?(obj: object, msg: string): void },
+): RealNamePort {
   const url = env.BDCERT_REALNAME_URL;
   if (url) return new HttpRealName(url, env.BDCERT_REALNAME_TOKEN || undefined);
-  if (mode === 'production')
-    throw new Error(
-      '生产模式须配置实名核验服务 BDCERT_REALNAME_URL / production needs a real-name service: set BDCERT_REALNAME_URL',
+  if (mode === 'production') {
+    log?.warn?.(
+      {},
+      '未配置实名核验服务 BDCERT_REALNAME_URL，权利人登录不可用 / no real-name service: holder sign-in unavailable',
     );
+    return new UnconfiguredRealName();
+  }
   return new RealNameSimulator(log);
 }

@@ -51,11 +51,29 @@ export class HttpSms implements SmsPort {
   }
 }
 
-/** BDCERT_SMS_URL (+ BDCERT_SMS_TOKEN) selects the HTTP adapter; without it, demo mode uses the simulator. */
-export function smsFromEnv(mode: 'demo' | 'production', env: NodeJS.ProcessEnv, log?: SmsLog): SmsPort {
+/** Production without a gateway: holder SMS sign-in answers "not configured" instead of pretending to send. */
+export class UnconfiguredSms implements SmsPort {
+  readonly simulator = false;
+  readonly unconfigured = true;
+  async send(): Promise<void> {
+    throw new Error('短信网关未配置（BDCERT_SMS_URL）/ no SMS gateway configured (BDCERT_SMS_URL)');
+  }
+}
+
+/**
+ * BDCERT_SMS_URL (+ BDCERT_SMS_TOKEN) selects the HTTP adapter; without it, demo mode uses the simulator and
+ * production gets `UnconfiguredSms` (and a warning), never the simulator.
+ */
+export function smsFromEnv(
+  mode: 'demo' | 'production',
+  env: NodeJS.ProcessEnv,
+  log?: SmsLog & { warn?(obj: object, msg: string): void },
+): SmsPort {
   const url = env.BDCERT_SMS_URL;
   if (url) return new HttpSms(url, env.BDCERT_SMS_TOKEN || undefined);
-  if (mode === 'production')
-    throw new Error('生产模式须配置短信网关 BDCERT_SMS_URL / production needs an SMS gateway: set BDCERT_SMS_URL');
+  if (mode === 'production') {
+    log?.warn?.({}, '未配置短信网关 BDCERT_SMS_URL，权利人短信登录不可用 / no SMS gateway: holder sign-in unavailable');
+    return new UnconfiguredSms();
+  }
   return new SmsSimulator(log);
 }

@@ -144,18 +144,15 @@ type Db = Kysely<Database> | Transaction<Database>;
 
 /** Appends one entry; inside `trx` when given one (the usual case), else in its own short transaction. */
 export async function recordAudit(db: Db, entry: AuditEntryInput): Promise<{ seq: string; hash: string }> {
-  if (!db.isTransaction) return (db as Kysely<Database>).transaction().execute((trx) => recordAudit(trx, entry));
-  await sql`select pg_advisory_xact_lock(${CHAIN_LOCK})`.execute(db);
-  const last = await db.selectFrom('audit.entries').select(['hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-  const prev = last?.hash ?? (await anchorHash(db)) ?? AUDIT_GENESIS;
-  const seqRow = await sql<{
-    seq: string;
-  }>`select nextval(pg_get_serial_sequence('audit.entries', 'seq'))::text as seq`.execute(db);
-  const seq = seqRow.rows[0]?.seq;
-  if (!seq) throw new Error('audit: no sequence value');
+  const [r] = await recordAuditMany(db, [entry]);
+  if (!r) throw new Error('audit: nothing recorded');
+  return r;
+}
+
+function toRow(seq: string, entry: AuditEntryInput): CanonicalAuditRow {
   const a = entry.actor;
   // Stored time is truncated to milliseconds so it round-trips through JS Date exactly (the hash covers it).
-  const row: CanonicalAuditRow = {
+  return {
     seq,
     id: randomUUID(),
     at: new Date(Math.floor((entry.at ?? new Date()).getTime())),
@@ -177,15 +174,80 @@ export async function recordAudit(db: Db, entry: AuditEntryInput): Promise<{ seq
     request_id: entry.requestId ?? null,
     details: entry.details ? JSON.parse(stableJson(entry.details)) : null,
   };
-  const hash = chainHash(prev, row);
-  await sql`insert into audit.entries (seq, id, at, actor_kind, actor_id, actor_agency_id, action, object_type,
-    object_id, certificate_id, issuing_agency_id, holder_key, purpose, case_no, result, reason, client_id, ip,
-    request_id, details, prev_hash, hash) values (${seq}::bigint, ${row.id}, ${row.at}, ${row.actor_kind},
-    ${row.actor_id}, ${row.actor_agency_id}, ${row.action}, ${row.object_type}, ${row.object_id}, ${row.certificate_id},
-    ${row.issuing_agency_id}, ${row.holder_key}, ${row.purpose}, ${row.case_no}, ${row.result}, ${row.reason},
-    ${row.client_id}, ${row.ip}, ${row.request_id}, ${row.details === null ? null : JSON.stringify(row.details)}::jsonb,
-    ${prev}, ${hash})`.execute(db);
-  return { seq, hash };
+}
+
+/**
+ * Appends several entries under one chain lock (one round of lock, head read and insert): for bulk writers such as
+ * `AuditBuffer`. Order in the chain is the order given.
+ */
+export async function recordAuditMany(
+  db: Db,
+  entries: readonly AuditEntryInput[],
+): Promise<{ seq: string; hash: string }[]> {
+  if (entries.length === 0) return [];
+  if (!db.isTransaction) return (db as Kysely<Database>).transaction().execute((trx) => recordAuditMany(trx, entries));
+  await sql`select pg_advisory_xact_lock(${CHAIN_LOCK})`.execute(db);
+  const last = await db.selectFrom('audit.entries').select(['hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+  let prev = last?.hash ?? (await anchorHash(db)) ?? AUDIT_GENESIS;
+  const seqs = await sql<{ seq: string }>`select nextval(pg_get_serial_sequence('audit.entries', 'seq'))::text as seq
+    from generate_series(1, ${entries.length})`.execute(db);
+  const sorted = seqs.rows.map((r) => BigInt(r.seq)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (sorted.length !== entries.length) throw new Error('audit: sequence values missing');
+  const out: { seq: string; hash: string }[] = [];
+  const rows = entries.map((entry, i) => {
+    const row = toRow(String(sorted[i]), entry);
+    const hash = chainHash(prev, row);
+    const stored = {
+      ...row,
+      result: entry.result,
+      details: row.details === null ? null : JSON.stringify(row.details),
+      prev_hash: prev,
+      hash,
+    };
+    out.push({ seq: row.seq, hash });
+    prev = hash;
+    return stored;
+  });
+  await db.insertInto('audit.entries').values(rows).execute();
+  return out;
+}
+
+/**
+ * Buffered audit for high-volume reads that have no transaction of their own (public verification hits): entries
+ * are appended in batches every `intervalMs` or every `maxBatch` entries, so the chain lock is taken once per batch.
+ * A crash loses at most one interval of such entries; changes to data must use `recordAudit` in their transaction.
+ */
+export class AuditBuffer {
+  private pending: AuditEntryInput[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly opts: { intervalMs?: number; maxBatch?: number; onError?: (e: unknown) => void } = {},
+  ) {}
+
+  add(entry: AuditEntryInput): void {
+    this.pending.push({ ...entry, at: entry.at ?? new Date() });
+    if (this.pending.length >= (this.opts.maxBatch ?? 500)) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), this.opts.intervalMs ?? 250);
+  }
+
+  /** Writes what is pending; resolves when it is in the database. */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.pending;
+    this.pending = [];
+    this.flushing = this.flushing.then(async () => {
+      if (batch.length === 0) return;
+      try {
+        await recordAuditMany(this.db, batch);
+      } catch (e) {
+        this.opts.onError?.(e);
+      }
+    });
+    return this.flushing;
+  }
 }
 
 async function anchorHash(db: Db): Promise<string | undefined> {

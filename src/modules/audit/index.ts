@@ -14,15 +14,18 @@ import {
   auditRequest,
   pruneAudit,
   recordAudit,
+  recordAuditMany,
   usageSummary,
   verifyAuditChain,
 } from './audit.js';
 
 export type { AuditActor, AuditEntryInput, AuditEntryView, AuditFinding, AuditPage } from './audit.js';
+export { AuditBuffer } from './audit.js';
 export { actorOf, auditRequest };
 
 export const audit = {
   record: recordAudit,
+  recordMany: recordAuditMany,
   byCertificate: auditByCertificate,
   byIssuer: auditByIssuer,
   usageSummary,

@@ -225,4 +225,52 @@ describe(`[${TEST_BACKEND}] institutions: agreements, client credentials, guards
     assert.equal(agreementCovers(p, 'search', { regionCode: '410102' }, now), false);
     assert.equal(agreementCovers(p, 'search', {}, new Date('2027-01-02T00:00:00Z')), false);
   });
+
+  test('revoking a client or its agreement stops it at once; both audited', async () => {
+    const agreementId = await agreement();
+    const c1 = await client(agreementId);
+    const c2 = await client(agreementId);
+    const probe = (c: { clientId: string; secret: string }) =>
+      f.app.inject({ method: 'GET', url: '/probe/download', headers: basic(c.clientId, c.secret) });
+    assert.equal((await probe(c1)).statusCode, 200);
+    const rc = await f.app.inject({
+      method: 'POST',
+      url: `/api/v1/admin/clients/${c1.clientId}/revoke`,
+      headers: bearer(province),
+    });
+    assert.equal(rc.statusCode, 204);
+    assert.equal((await probe(c1)).statusCode, 401);
+    assert.equal((await probe(c2)).statusCode, 200);
+    const ra = await f.app.inject({
+      method: 'POST',
+      url: `/api/v1/admin/agreements/${agreementId}/revoke`,
+      headers: bearer(province),
+    });
+    assert.equal(ra.statusCode, 204);
+    assert.equal((await probe(c2)).statusCode, 401);
+    const again = await f.app.inject({
+      method: 'POST',
+      url: `/api/v1/admin/agreements/${agreementId}/revoke`,
+      headers: bearer(province),
+    });
+    assert.equal(again.statusCode, 404);
+    const byAdmin = await f.app.inject({
+      method: 'POST',
+      url: `/api/v1/admin/clients/${c2.clientId}/revoke`,
+      headers: bearer(adminA),
+    });
+    assert.equal(byAdmin.statusCode, 403);
+    const list = await f.app.inject({ method: 'GET', url: '/api/v1/admin/agreements', headers: bearer(province) });
+    const mine = (
+      list.json() as { items: { id: string; revokedAt: string | null; clients: { revokedAt: string | null }[] }[] }
+    ).items.find((a) => a.id === agreementId);
+    assert.ok(mine?.revokedAt);
+    assert.equal(mine?.clients.length, 2);
+    const trail = await f.store.db
+      .selectFrom('audit.entries')
+      .select('action')
+      .where('action', 'in', ['agreement.revoke', 'api-client.revoke'])
+      .execute();
+    assert.equal(trail.length, 2);
+  });
 });

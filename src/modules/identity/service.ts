@@ -784,6 +784,78 @@ export class IdentityService {
     return { clientId, secret };
   }
 
+  async listAgreements(): Promise<
+    {
+      id: string;
+      agreementNo: string;
+      institutionName: string;
+      institutionUscc: string;
+      certificateTypes: string[];
+      interfaces: string[];
+      regionCodes: string[];
+      validFrom: Date;
+      validUntil: Date;
+      revokedAt: Date | null;
+      clients: { clientId: string; name: string; revokedAt: Date | null }[];
+    }[]
+  > {
+    const agreements = await this.db.selectFrom('sharing_agreements').selectAll().orderBy('agreement_no').execute();
+    const clients = await this.db
+      .selectFrom('api_clients')
+      .select(['client_id', 'agreement_id', 'name', 'revoked_at'])
+      .execute();
+    return agreements.map((a) => ({
+      id: a.id,
+      agreementNo: a.agreement_no,
+      institutionName: a.institution_name,
+      institutionUscc: a.institution_uscc,
+      certificateTypes: a.certificate_types,
+      interfaces: a.interfaces,
+      regionCodes: a.region_codes,
+      validFrom: new Date(a.valid_from),
+      validUntil: new Date(a.valid_until),
+      revokedAt: a.revoked_at ? new Date(a.revoked_at) : null,
+      clients: clients
+        .filter((c) => c.agreement_id === a.id)
+        .map((c) => ({ clientId: c.client_id, name: c.name, revokedAt: c.revoked_at ? new Date(c.revoked_at) : null })),
+    }));
+  }
+
+  /** Ends an agreement (all its clients stop at once) or a single client's credentials. */
+  async revoke(
+    what: { agreementId: string } | { clientId: string },
+    actor: AuditEntryInput['actor'],
+    meta: RequestMeta = {},
+  ): Promise<void> {
+    const now = this.now();
+    await this.db.transaction().execute(async (trx) => {
+      const r =
+        'agreementId' in what
+          ? await trx
+              .updateTable('sharing_agreements')
+              .set({ revoked_at: now })
+              .where('id', '=', what.agreementId)
+              .where('revoked_at', 'is', null)
+              .executeTakeFirst()
+          : await trx
+              .updateTable('api_clients')
+              .set({ revoked_at: now })
+              .where('client_id', '=', what.clientId)
+              .where('revoked_at', 'is', null)
+              .executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) throw notFound();
+      await recordAudit(trx, {
+        actor,
+        action: 'agreementId' in what ? 'agreement.revoke' : 'api-client.revoke',
+        objectType: 'agreementId' in what ? 'sharing-agreement' : 'api-client',
+        objectId: 'agreementId' in what ? what.agreementId : what.clientId,
+        result: 'success',
+        at: now,
+        ...meta,
+      });
+    });
+  }
+
   /** Client credentials → institution principal scoped by its agreement (Sichuan Art. 16). Never throws. */
   async authenticateClient(clientId: string, secret: string): Promise<ClientAuthResult> {
     if (clientId.length > 100 || secret.length > 200) return { ok: false, reason: 'UNKNOWN_CLIENT' };

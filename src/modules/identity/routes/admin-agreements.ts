@@ -97,5 +97,77 @@ export function adminAgreementRoutes(identity: IdentityService): (app: App) => v
           );
       },
     );
+    r.get(
+      '/api/v1/admin/agreements',
+      {
+        preHandler: requireStaff('province-admin'),
+        schema: {
+          tags,
+          summary: '共享协议及其接口凭证列表 / sharing agreements and their API clients',
+          response: {
+            200: z.object({
+              items: z.array(
+                z.object({
+                  id: z.uuid(),
+                  agreementNo: z.string(),
+                  institutionName: z.string(),
+                  institutionUscc: z.string(),
+                  certificateTypes: z.array(z.string()),
+                  interfaces: z.array(z.string()),
+                  regionCodes: z.array(z.string()),
+                  validFrom: z.iso.datetime(),
+                  validUntil: z.iso.datetime(),
+                  revokedAt: z.iso.datetime().nullable(),
+                  clients: z.array(
+                    z.object({ clientId: z.string(), name: z.string(), revokedAt: z.iso.datetime().nullable() }),
+                  ),
+                }),
+              ),
+            }),
+          },
+        },
+      },
+      async () => ({
+        items: (await identity.listAgreements()).map((a) => ({
+          ...a,
+          validFrom: a.validFrom.toISOString(),
+          validUntil: a.validUntil.toISOString(),
+          revokedAt: a.revokedAt?.toISOString() ?? null,
+          clients: a.clients.map((c) => ({ ...c, revokedAt: c.revokedAt?.toISOString() ?? null })),
+        })),
+      }),
+    );
+    r.post(
+      '/api/v1/admin/agreements/:id/revoke',
+      {
+        preHandler: requireStaff('province-admin'),
+        schema: {
+          tags,
+          summary: '终止共享协议（其全部凭证立即失效）/ end a sharing agreement (all its clients stop at once)',
+          params: z.object({ id: z.uuid() }),
+          response: { 204: z.null(), 404: ErrorSchema },
+        },
+      },
+      async (req, reply) => {
+        await identity.revoke({ agreementId: req.params.id }, actorOf(staffPrincipal(req)), meta(req));
+        return reply.status(204).send(null);
+      },
+    );
+    r.post(
+      '/api/v1/admin/clients/:clientId/revoke',
+      {
+        preHandler: requireStaff('province-admin'),
+        schema: {
+          tags,
+          summary: '吊销接口凭证 / revoke API client credentials',
+          params: z.object({ clientId: z.string().min(1).max(100) }),
+          response: { 204: z.null(), 404: ErrorSchema },
+        },
+      },
+      async (req, reply) => {
+        await identity.revoke({ clientId: req.params.clientId }, actorOf(staffPrincipal(req)), meta(req));
+        return reply.status(204).send(null);
+      },
+    );
   };
 }

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { Transform } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   agreementCovers,
@@ -9,7 +11,7 @@ import {
   staffMayActFor,
 } from '../domain/access.js';
 import { actorOf, recordAudit } from '../modules/audit/audit.js';
-import type { IdentityService } from '../modules/identity/service.js';
+import { type IdentityService, SIGNED_REQUEST_SCHEME } from '../modules/identity/service.js';
 import { SESSION_COOKIE } from '../modules/identity/sessions.js';
 import { ApiError } from './errors.js';
 import type { App } from './server.js';
@@ -17,7 +19,9 @@ import type { App } from './server.js';
 /**
  * Authentication for every route (issue 7 §2). `authPlugin(identity)` resolves the caller once per request into
  * `req.principal`: a session token (`Authorization: Bearer …` or the HttpOnly `bdcert_session` cookie) for staff and
- * holders, client credentials (`Authorization: Basic base64(clientId:secret)`) for institutions. Routes then state
+ * holders; for institutions client credentials (`Authorization: Basic base64(clientId:secret)`) or an SM2-signed
+ * request (`Authorization: BDC-SM2-SM3 client="…", timestamp="…", nonce="…", signature="<DER hex>"` over
+ * `signedRequestString`, which covers method, path, query, time, nonce and the body's SM3). Routes then state
  * their rule with one of the guards below as `preHandler`; a route without a guard is public.
  *
  * Register the plugin in each route scope that needs it (it is idempotent); without it every guard answers 401.
@@ -28,6 +32,8 @@ declare module 'fastify' {
     /** Set when the request presented credentials that were refused (for the audit of refusals). */
     authFailure?: string;
     bdcertIdentity?: IdentityService;
+    /** SM3 of the raw body, computed while it streams in (signed requests only). */
+    bdcertBodySm3?: string;
   }
 }
 
@@ -45,8 +51,47 @@ function parseCookie(header: string | undefined, name: string): string | undefin
   return undefined;
 }
 
+function parseSignedHeader(h: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of h.slice(SIGNED_REQUEST_SCHEME.length).matchAll(/([a-z]+)="([^"]*)"/g))
+    if (m[1]) out[m[1]] = m[2] ?? '';
+  return out;
+}
+
+async function auditClientRefusal(identity: IdentityService, req: FastifyRequest, clientId: string | undefined) {
+  await recordAudit(identity.deps.db, {
+    actor: { kind: 'anonymous', ...(clientId ? { clientId: clientId.slice(0, 100) } : {}) },
+    action: 'auth.client',
+    result: 'denied',
+    reason: req.authFailure ?? 'MALFORMED',
+    ip: req.ip,
+    requestId: req.id,
+    details: { method: req.method, url: req.routeOptions.url ?? req.url.split('?')[0] },
+  });
+}
+
+/** Signed requests are checked once the body has streamed through (preValidation), see `authPlugin`. */
+export async function resolveSignedPrincipal(identity: IdentityService, req: FastifyRequest): Promise<void> {
+  const f = parseSignedHeader(req.headers.authorization ?? '');
+  const r = await identity.authenticateSigned({
+    clientId: f.client ?? '',
+    method: req.method,
+    url: req.url,
+    timestamp: f.timestamp ?? '',
+    nonce: f.nonce ?? '',
+    bodySm3: req.bdcertBodySm3 ?? createHash('sm3').digest('hex'),
+    signatureHex: f.signature ?? '',
+  });
+  if (r.ok) req.principal = r.principal;
+  else {
+    req.authFailure = r.reason;
+    await auditClientRefusal(identity, req, f.client);
+  }
+}
+
 export async function resolvePrincipal(identity: IdentityService, req: FastifyRequest): Promise<void> {
   const h = req.headers.authorization;
+  if (h?.startsWith(`${SIGNED_REQUEST_SCHEME} `)) return; // verified in preValidation, after the body
   if (h?.startsWith('Basic ')) {
     const decoded = Buffer.from(h.slice(6), 'base64').toString('utf8');
     const i = decoded.indexOf(':');
@@ -55,15 +100,7 @@ export async function resolvePrincipal(identity: IdentityService, req: FastifyRe
     else {
       req.authFailure = r?.reason ?? 'MALFORMED';
       // A refused institution is audited (issue 7 "Must show"): which client id tried, from where.
-      await recordAudit(identity.deps.db, {
-        actor: { kind: 'anonymous', ...(i > 0 ? { clientId: decoded.slice(0, i).slice(0, 100) } : {}) },
-        action: 'auth.client',
-        result: 'denied',
-        reason: req.authFailure,
-        ip: req.ip,
-        requestId: req.id,
-        details: { method: req.method, url: req.routeOptions.url ?? req.url.split('?')[0] },
-      });
+      await auditClientRefusal(identity, req, i > 0 ? decoded.slice(0, i) : undefined);
     }
     return;
   }
@@ -84,6 +121,30 @@ export function authPlugin(identity: IdentityService): (app: App) => void {
     app.addHook('onRequest', async (req) => {
       req.bdcertIdentity = identity;
       if (req.principal === undefined && req.authFailure === undefined) await resolvePrincipal(identity, req);
+    });
+    const signed = (req: FastifyRequest) => req.headers.authorization?.startsWith(`${SIGNED_REQUEST_SCHEME} `) === true;
+    // Signed requests cover the raw body: hash it as it streams in, verify before validation and the guards.
+    app.addHook('preParsing', async (req, _reply, payload) => {
+      if (!signed(req) || req.bdcertBodySm3 !== undefined) return payload;
+      const h = createHash('sm3');
+      let length = 0;
+      const tee = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          h.update(chunk);
+          length += chunk.length;
+          cb(null, chunk);
+        },
+        flush(cb) {
+          req.bdcertBodySm3 = h.digest('hex');
+          (tee as unknown as { receivedEncodedLength: number }).receivedEncodedLength = length;
+          cb();
+        },
+      });
+      return payload.pipe(tee);
+    });
+    app.addHook('preValidation', async (req) => {
+      if (signed(req) && req.principal === undefined && req.authFailure === undefined)
+        await resolveSignedPrincipal(identity, req);
     });
   };
 }

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createSession, purgeEndedSessions, revokeSession } from '../../src/modules/identity/sessions.js';
+import {
+  createSession,
+  purgeEndedSessions,
+  purgeExpiredNonces,
+  revokeSession,
+} from '../../src/modules/identity/sessions.js';
 import { openTestStore, TEST_BACKEND, type TestStore } from '../support/store.js';
 
 describe(`[${TEST_BACKEND}] session housekeeping`, () => {
@@ -25,5 +30,21 @@ describe(`[${TEST_BACKEND}] session housekeeping`, () => {
       [live.id],
     );
     assert.notEqual(old.token, live.token);
+  });
+
+  test('expired request nonces are purged', async () => {
+    await store.db
+      .insertInto('request_nonces')
+      .values([
+        { client_id: 'c', nonce: 'old-nonce-000000001', expires_at: new Date('2026-11-22T00:00:00Z') },
+        { client_id: 'c', nonce: 'new-nonce-000000001', expires_at: new Date('2026-11-22T01:00:00Z') },
+      ])
+      .execute();
+    assert.equal(await purgeExpiredNonces(store.db, new Date('2026-11-22T00:30:00Z')), 1);
+    const left = await store.db.selectFrom('request_nonces').select('nonce').execute();
+    assert.deepEqual(
+      left.map((r) => r.nonce),
+      ['new-nonce-000000001'],
+    );
   });
 });

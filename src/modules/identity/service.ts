@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import { sql } from 'kysely';
+import { sm2 } from 'sm-crypto-v2';
 import type { Principal, StaffRole } from '../../domain/access.js';
 import { ApiError } from '../../http/errors.js';
 import { type AuditEntryInput, actorOf, recordAudit } from '../audit/audit.js';
@@ -38,7 +39,48 @@ export interface LoginResult {
 
 export type ClientAuthResult =
   | { readonly ok: true; readonly principal: Extract<Principal, { kind: 'institution' }> }
-  | { readonly ok: false; readonly reason: 'UNKNOWN_CLIENT' | 'BAD_SECRET' | 'NO_AGREEMENT' | 'AGREEMENT_EXPIRED' };
+  | {
+      readonly ok: false;
+      readonly reason:
+        | 'UNKNOWN_CLIENT'
+        | 'BAD_SECRET'
+        | 'BAD_SIGNATURE'
+        | 'STALE_REQUEST'
+        | 'REPLAYED_REQUEST'
+        | 'NO_AGREEMENT'
+        | 'AGREEMENT_EXPIRED';
+    };
+
+/** What an institution signs: scheme, method, path with query, timestamp, nonce and the SM3 of the body. */
+export interface SignedRequest {
+  readonly clientId: string;
+  readonly method: string;
+  /** Path and query exactly as sent, e.g. `/api/v1/share/search?x=1`. */
+  readonly url: string;
+  /** ISO 8601. */
+  readonly timestamp: string;
+  readonly nonce: string;
+  /** SM3 hex of the raw body (of the empty string when there is none). */
+  readonly bodySm3: string;
+  /** DER signature, hex. */
+  readonly signatureHex: string;
+}
+
+export const SIGNED_REQUEST_SCHEME = 'BDC-SM2-SM3';
+export const SIGNED_REQUEST_WINDOW_MS = 5 * 60_000;
+
+export function signedRequestString(r: Omit<SignedRequest, 'signatureHex'>): string {
+  return [SIGNED_REQUEST_SCHEME, r.method.toUpperCase(), r.url, r.timestamp, r.nonce, r.bodySm3, r.clientId].join('\n');
+}
+
+function isSm2PublicKeyHex(hex: string): boolean {
+  if (!/^04[0-9a-fA-F]{128}$/.test(hex)) return false;
+  try {
+    return sm2.verifyPublicKey(hex.toLowerCase());
+  } catch {
+    return false;
+  }
+}
 
 type Row = Pick<
   StaffUserTable,
@@ -745,10 +787,12 @@ export class IdentityService {
 
   /** A client id and a 256-bit secret, shown once; only the secret's SM3 is stored. */
   async createApiClient(
-    input: { agreementId: string | null; name: string },
+    input: { agreementId: string | null; name: string; publicKeyHex?: string },
     actor: AuditEntryInput['actor'],
     meta: RequestMeta = {},
   ): Promise<{ clientId: string; secret: string }> {
+    if (input.publicKeyHex !== undefined && !isSm2PublicKeyHex(input.publicKeyHex))
+      throw new ApiError('VALIDATION_FAILED', 'SM2 公钥格式错误', 'Not an SM2 public key (hex 04‖x‖y)', 'publicKeyHex');
     if (input.agreementId) {
       const a = await this.db
         .selectFrom('sharing_agreements')
@@ -767,6 +811,7 @@ export class IdentityService {
           agreement_id: input.agreementId,
           name: input.name,
           secret_hash: sm3(secret),
+          public_key_hex: input.publicKeyHex?.toLowerCase() ?? null,
           revoked_at: null,
         })
         .execute();
@@ -856,15 +901,14 @@ export class IdentityService {
     });
   }
 
-  /** Client credentials → institution principal scoped by its agreement (Sichuan Art. 16). Never throws. */
-  async authenticateClient(clientId: string, secret: string): Promise<ClientAuthResult> {
-    if (clientId.length > 100 || secret.length > 200) return { ok: false, reason: 'UNKNOWN_CLIENT' };
-    const c = await this.db
+  private async clientWithAgreement(clientId: string) {
+    return this.db
       .selectFrom('api_clients')
       .leftJoin('sharing_agreements', 'sharing_agreements.id', 'api_clients.agreement_id')
       .select([
         'api_clients.client_id',
         'api_clients.secret_hash',
+        'api_clients.public_key_hex',
         'api_clients.revoked_at as client_revoked_at',
         'sharing_agreements.id as agreement_id',
         'sharing_agreements.agreement_no',
@@ -878,9 +922,9 @@ export class IdentityService {
       ])
       .where('api_clients.client_id', '=', clientId)
       .executeTakeFirst();
-    if (!c || c.client_revoked_at) return { ok: false, reason: 'UNKNOWN_CLIENT' };
-    if (!timingSafeEqual(Buffer.from(sm3(secret), 'hex'), Buffer.from(c.secret_hash, 'hex')))
-      return { ok: false, reason: 'BAD_SECRET' };
+  }
+
+  private principalOf(c: NonNullable<Awaited<ReturnType<IdentityService['clientWithAgreement']>>>): ClientAuthResult {
     if (!c.agreement_id || !c.agreement_no || !c.interfaces || !c.valid_until || !c.valid_from)
       return { ok: false, reason: 'NO_AGREEMENT' };
     const now = this.now().getTime();
@@ -900,5 +944,53 @@ export class IdentityService {
         validUntil: new Date(c.valid_until),
       },
     };
+  }
+
+  /** Client credentials → institution principal scoped by its agreement (Sichuan Art. 16). Never throws. */
+  async authenticateClient(clientId: string, secret: string): Promise<ClientAuthResult> {
+    if (clientId.length > 100 || secret.length > 200) return { ok: false, reason: 'UNKNOWN_CLIENT' };
+    const c = await this.clientWithAgreement(clientId);
+    if (!c || c.client_revoked_at) return { ok: false, reason: 'UNKNOWN_CLIENT' };
+    if (!timingSafeEqual(Buffer.from(sm3(secret), 'hex'), Buffer.from(c.secret_hash, 'hex')))
+      return { ok: false, reason: 'BAD_SECRET' };
+    return this.principalOf(c);
+  }
+
+  /**
+   * SM2-signed request (Sichuan Art. 11: digital certificates for identity authentication): the client signs
+   * `signedRequestString(...)` with its SM2 key (SM3, GM/T 0009 default ID); the timestamp must be within 5 minutes
+   * and the nonce unused. Never throws.
+   */
+  async authenticateSigned(r: SignedRequest): Promise<ClientAuthResult> {
+    if (
+      r.clientId.length > 100 ||
+      !/^[0-9A-Za-z_-]{16,64}$/.test(r.nonce) ||
+      !/^[0-9a-f]{16,200}$/i.test(r.signatureHex)
+    )
+      return { ok: false, reason: 'BAD_SIGNATURE' };
+    const c = await this.clientWithAgreement(r.clientId);
+    if (!c || c.client_revoked_at) return { ok: false, reason: 'UNKNOWN_CLIENT' };
+    if (!c.public_key_hex) return { ok: false, reason: 'BAD_SIGNATURE' };
+    const now = this.now();
+    const ts = Date.parse(r.timestamp);
+    if (!Number.isFinite(ts) || Math.abs(ts - now.getTime()) > SIGNED_REQUEST_WINDOW_MS)
+      return { ok: false, reason: 'STALE_REQUEST' };
+    let good = false;
+    try {
+      good = sm2.doVerifySignature(signedRequestString(r), r.signatureHex.toLowerCase(), c.public_key_hex, {
+        der: true,
+        hash: true,
+      });
+    } catch {
+      good = false;
+    }
+    if (!good) return { ok: false, reason: 'BAD_SIGNATURE' };
+    const used = await this.db
+      .insertInto('request_nonces')
+      .values({ client_id: r.clientId, nonce: r.nonce, expires_at: new Date(ts + SIGNED_REQUEST_WINDOW_MS) })
+      .onConflict((oc) => oc.columns(['client_id', 'nonce']).doNothing())
+      .executeTakeFirst();
+    if (Number(used.numInsertedOrUpdatedRows ?? 0n) !== 1) return { ok: false, reason: 'REPLAYED_REQUEST' };
+    return this.principalOf(c);
   }
 }

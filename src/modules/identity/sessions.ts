@@ -79,3 +79,9 @@ export async function purgeEndedSessions(db: Kysely<Database>, now: Date, keepMs
     .executeTakeFirst();
   return Number(r.numDeletedRows);
 }
+
+/** Housekeeping: nonces of signed requests are only needed while their timestamp window is open. */
+export async function purgeExpiredNonces(db: Kysely<Database>, now: Date): Promise<number> {
+  const r = await db.deleteFrom('request_nonces').where('expires_at', '<', now).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}

@@ -72,8 +72,16 @@ export interface ApiClientTable {
   name: string;
   /** SM3 hex of the 256-bit random secret (high entropy, so a fast hash suffices). */
   secret_hash: string;
+  /** Uncompressed SM2 public key (hex, 04‖x‖y) for signed requests; null when the client uses its secret only. */
+  public_key_hex: string | null;
   revoked_at: NullableTs;
   created_at: Generated<Date>;
+}
+
+export interface RequestNonceTable {
+  client_id: string;
+  nonce: string;
+  expires_at: Ts;
 }
 
 export type ObjectionStatus = 'submitted' | 'processing' | 'resolved' | 'rejected';
@@ -100,5 +108,6 @@ export interface IdentityTables {
   holder_sms_challenges: HolderSmsChallengeTable;
   sharing_agreements: SharingAgreementTable;
   api_clients: ApiClientTable;
+  request_nonces: RequestNonceTable;
   objections: ObjectionTable;
 }

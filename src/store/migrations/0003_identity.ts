@@ -80,8 +80,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('agreement_id', 'uuid', (c) => c.references('sharing_agreements.id'))
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('secret_hash', 'text', (c) => c.notNull())
+    .addColumn('public_key_hex', 'text') // SM2 public key for signed requests (optional)
     .addColumn('revoked_at', 'timestamptz')
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    .execute();
+
+  // Nonces of signed requests, kept until their timestamp window has passed (replay protection).
+  await db.schema
+    .createTable('request_nonces')
+    .addColumn('client_id', 'text', (c) => c.notNull())
+    .addColumn('nonce', 'text', (c) => c.notNull())
+    .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
+    .addPrimaryKeyConstraint('request_nonces_pk', ['client_id', 'nonce'])
     .execute();
 
   await db.schema

@@ -77,7 +77,16 @@ export function adminAgreementRoutes(identity: IdentityService): (app: App) => v
           summary: '为共享协议签发接口凭证（密钥只显示一次）/ issue API credentials (the secret is shown once)',
           params: z.object({ id: z.uuid() }),
           body: z
-            .object({ name: z.string().trim().min(1).max(100) })
+            .object({
+              name: z.string().trim().min(1).max(100),
+              publicKeyHex: z
+                .string()
+                .regex(/^04[0-9a-fA-F]{128}$/)
+                .optional()
+                .meta({
+                  description: 'SM2 公钥（十六进制 04‖x‖y），用于签名请求 / SM2 public key for signed requests',
+                }),
+            })
             .meta({ example: { name: '工行潢川支行信贷系统' } }),
           response: {
             201: z
@@ -90,11 +99,17 @@ export function adminAgreementRoutes(identity: IdentityService): (app: App) => v
       },
       async (req, reply) => {
         const p = staffPrincipal(req);
-        return reply
-          .status(201)
-          .send(
-            await identity.createApiClient({ agreementId: req.params.id, name: req.body.name }, actorOf(p), meta(req)),
-          );
+        return reply.status(201).send(
+          await identity.createApiClient(
+            {
+              agreementId: req.params.id,
+              name: req.body.name,
+              ...(req.body.publicKeyHex ? { publicKeyHex: req.body.publicKeyHex } : {}),
+            },
+            actorOf(p),
+            meta(req),
+          ),
+        );
       },
     );
     r.get(

@@ -1,0 +1,26 @@
+export {
+  type CertificateKind,
+  canonicalJson,
+  claimsOf,
+  encodeInfoQr,
+  INFO_QR_PREFIX,
+  type InfoQrClaims,
+  type InfoQrFacts,
+  type InfoQrFailure,
+  type InfoQrOptions,
+  type InfoQrVerification,
+  keyIdOf,
+  renderInfoQr,
+  verifyInfoQr,
+} from './info.js';
+export { drawRegistrationMark, registrationMarkPng, registrationMarkSvg } from './mark.js';
+export {
+  isVerificationToken,
+  mintVerificationToken,
+  type QrImage,
+  type QueryQrOptions,
+  renderQueryQr,
+  TOKEN_BYTES,
+  tokenFromUrl,
+  verificationUrl,
+} from './query.js';

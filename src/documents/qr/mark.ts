@@ -1,0 +1,133 @@
+import { Raster } from './raster.js';
+
+/**
+ * The unified registration mark (统一的不动产登记标识) placed in the centre of the 查询二维码 (Huangchuan 1.3).
+ * This is an original, deliberately simple emblem — a round seal-blue disc with a white ring, a house on a strip of
+ * land and the land's boundary line — not a copy of any official logo. An agency that holds the official artwork
+ * can pass its own PNG instead (see `renderQueryQr`). Geometry is defined once, in a 100×100 box, and drawn both
+ * as SVG (for web pages and docs) and into a raster (for the QR PNG), so the two always match.
+ */
+const BLUE: readonly [number, number, number] = [0x1d, 0x4e, 0x89];
+const GREEN: readonly [number, number, number] = [0x2e, 0x8b, 0x57];
+const WHITE: readonly [number, number, number] = [255, 255, 255];
+
+type Pt = readonly [number, number];
+const ROOF: readonly Pt[] = [
+  [50, 22],
+  [76, 46],
+  [24, 46],
+];
+const BODY: readonly Pt[] = [
+  [31, 46],
+  [69, 46],
+  [69, 66],
+  [31, 66],
+];
+const DOOR: readonly Pt[] = [
+  [45, 53],
+  [55, 53],
+  [55, 66],
+  [45, 66],
+];
+const LAND: readonly Pt[] = [
+  [20, 70],
+  [80, 70],
+  [74, 80],
+  [26, 80],
+];
+
+interface Shape {
+  readonly rgb: readonly [number, number, number];
+  inside(x: number, y: number): boolean;
+}
+
+function polygon(points: readonly Pt[], rgb: readonly [number, number, number]): Shape {
+  return {
+    rgb,
+    inside(x, y) {
+      let inside = false;
+      for (let i = 0, j = points.length - 1; i < points.length; j = i++) {
+        const [xi, yi] = points[i] as Pt;
+        const [xj, yj] = points[j] as Pt;
+        if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+      }
+      return inside;
+    },
+  };
+}
+
+function disc(cx: number, cy: number, r: number, rgb: readonly [number, number, number]): Shape {
+  return { rgb, inside: (x, y) => (x - cx) ** 2 + (y - cy) ** 2 <= r * r };
+}
+
+/** Painter's order: later shapes cover earlier ones. */
+const SHAPES: readonly Shape[] = [
+  disc(50, 50, 50, WHITE),
+  disc(50, 50, 47, BLUE),
+  disc(50, 50, 41, WHITE),
+  disc(50, 50, 38, BLUE),
+  polygon(ROOF, WHITE),
+  polygon(BODY, WHITE),
+  polygon(DOOR, BLUE),
+  polygon(LAND, GREEN),
+];
+
+const hex = (c: readonly [number, number, number]): string =>
+  `#${c.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
+const pts = (p: readonly Pt[]): string => p.map(([x, y]) => `${x},${y}`).join(' ');
+
+/** The mark as a standalone SVG document (viewBox 0 0 100 100). */
+export function registrationMarkSvg(): string {
+  return [
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100" role="img" aria-label="不动产登记">',
+    `<circle cx="50" cy="50" r="50" fill="${hex(WHITE)}"/>`,
+    `<circle cx="50" cy="50" r="47" fill="${hex(BLUE)}"/>`,
+    `<circle cx="50" cy="50" r="41" fill="${hex(WHITE)}"/>`,
+    `<circle cx="50" cy="50" r="38" fill="${hex(BLUE)}"/>`,
+    `<polygon points="${pts(ROOF)}" fill="${hex(WHITE)}"/>`,
+    `<polygon points="${pts(BODY)}" fill="${hex(WHITE)}"/>`,
+    `<polygon points="${pts(DOOR)}" fill="${hex(BLUE)}"/>`,
+    `<polygon points="${pts(LAND)}" fill="${hex(GREEN)}"/>`,
+    '</svg>',
+  ].join('');
+}
+
+/** Draws the mark into `raster` in the square (x, y, size) with 4×4 supersampling per pixel. */
+export function drawRegistrationMark(raster: Raster, x: number, y: number, size: number): void {
+  const ss = 4;
+  for (let py = 0; py < size; py++) {
+    for (let px = 0; px < size; px++) {
+      // Colour of each subsample = the topmost shape containing it; outside the outer disc stays transparent.
+      const acc = [0, 0, 0];
+      let hits = 0;
+      for (let sy = 0; sy < ss; sy++) {
+        for (let sx = 0; sx < ss; sx++) {
+          const ux = ((px + (sx + 0.5) / ss) / size) * 100;
+          const uy = ((py + (sy + 0.5) / ss) / size) * 100;
+          let rgb: readonly [number, number, number] | undefined;
+          for (const s of SHAPES) if (s.inside(ux, uy)) rgb = s.rgb;
+          if (rgb) {
+            acc[0] = (acc[0] ?? 0) + rgb[0];
+            acc[1] = (acc[1] ?? 0) + rgb[1];
+            acc[2] = (acc[2] ?? 0) + rgb[2];
+            hits++;
+          }
+        }
+      }
+      if (hits === 0) continue;
+      const rgb: [number, number, number] = [
+        Math.round((acc[0] ?? 0) / hits),
+        Math.round((acc[1] ?? 0) / hits),
+        Math.round((acc[2] ?? 0) / hits),
+      ];
+      raster.blend(x + px, y + py, rgb, hits / (ss * ss));
+    }
+  }
+}
+
+/** The mark alone as a PNG (white background), e.g. for an ImageItem with role 'mark'. */
+export function registrationMarkPng(sizePx = 256): Uint8Array {
+  const r = new Raster(sizePx, sizePx);
+  drawRegistrationMark(r, 0, 0, sizePx);
+  return r.toPng();
+}

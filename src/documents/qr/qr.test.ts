@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { PNG } from 'pngjs';
+import { zbarDecode } from '../../../test/thirdparty/tools.js';
+import { Sm2PrivateKey } from '../../crypto/sm2.js';
+import {
+  encodeInfoQr,
+  type InfoQrFacts,
+  isVerificationToken,
+  mintVerificationToken,
+  registrationMarkPng,
+  registrationMarkSvg,
+  renderInfoQr,
+  renderQueryQr,
+  tokenFromUrl,
+  verificationUrl,
+  verifyInfoQr,
+} from './index.js';
+
+const BASE = 'https://bdc.example.gov.cn/ecert';
+const FACTS: InfoQrFacts = {
+  kind: 'certificate',
+  identifier: '1.2.156.3005.2.11100000000013338W.11411526MB1234567X.豫2024潢川县不动产权第0001234号.001',
+  number: '豫（2024）潢川县不动产权第0001234号',
+  unitNumber: '411526001001GB00001F00010001',
+  holder: '张三、欧阳娜娜',
+  issueDate: '2024-05-04',
+  issuerCode: '11411526MB1234567X',
+};
+
+describe('查询二维码', () => {
+  test('tokens are 144-bit base64url and distinct', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 2000; i++) {
+      const t = mintVerificationToken();
+      assert.ok(isVerificationToken(t), t);
+      assert.equal(Buffer.from(t, 'base64url').length, 18);
+      seen.add(t);
+    }
+    assert.equal(seen.size, 2000);
+    assert.equal(isVerificationToken('short'), false);
+    assert.equal(isVerificationToken(`${'a'.repeat(23)}/`), false);
+  });
+
+  test('URL on BASE_URL, token recovered, foreign URLs refused', () => {
+    const t = mintVerificationToken();
+    assert.equal(verificationUrl(`${BASE}/`, t), `${BASE}/v/${t}`);
+    assert.equal(tokenFromUrl(BASE, `${BASE}/v/${t}`), t);
+    assert.equal(tokenFromUrl(BASE, `https://evil.example/ecert/v/${t}`), undefined);
+    assert.throws(() => verificationUrl('ftp://x', t));
+    assert.throws(() => verificationUrl(BASE, 'not-a-token'));
+  });
+
+  test('zbarimg reads the URL through the centre mark (error correction H)', () => {
+    const url = verificationUrl(BASE, mintVerificationToken());
+    const img = renderQueryQr(url, { sizeMm: 25, dpi: 300 });
+    const png = PNG.sync.read(Buffer.from(img.png));
+    assert.equal(png.width, img.widthPx);
+    assert.ok(png.width >= (25 / 25.4) * 300, 'at least the asked resolution');
+    // The mark really is there: a few percent of the pixels carry the mark's blue, which no QR module has.
+    let blue = 0;
+    for (let i = 0; i < png.data.length; i += 4) {
+      if (png.data[i] === 0x1d && png.data[i + 1] === 0x4e && png.data[i + 2] === 0x89) blue++;
+    }
+    const share = blue / (png.width * png.height);
+    assert.ok(share > 0.01 && share < 0.06, `mark share ${share}`);
+    assert.deepEqual(zbarDecode(img.png), [url]);
+  });
+
+  test('a mark too large for H correction is refused', () => {
+    assert.throws(() => renderQueryQr(`${BASE}/v/${'A'.repeat(24)}`, { markFraction: 0.4 }));
+  });
+
+  test('the mark exists as SVG and PNG', () => {
+    assert.match(registrationMarkSvg(), /^<svg [^>]*viewBox="0 0 100 100"/);
+    const p = PNG.sync.read(Buffer.from(registrationMarkPng(64)));
+    assert.equal(p.width, 64);
+  });
+});
+
+describe('信息二维码', () => {
+  const key = Sm2PrivateKey.generate();
+  const other = Sm2PrivateKey.generate();
+
+  test('round trip: zbarimg decodes it, the signature verifies offline, holder masked', async () => {
+    const payload = await encodeInfoQr(FACTS, key.asSigner());
+    assert.match(payload, /^BDC1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+    const img = renderInfoQr(payload);
+    const [scanned] = zbarDecode(img.png);
+    assert.equal(scanned, payload);
+    const v = verifyInfoQr(scanned ?? '', key.publicKey);
+    assert.ok(v.ok, JSON.stringify(v));
+    assert.equal(v.claims.h, '张*、欧***');
+    assert.equal(v.claims.d, '20240504');
+    assert.equal(v.claims.n, FACTS.number);
+    assert.equal(v.claims.t, 'Q');
+    assert.ok(
+      !payload.includes('张三') &&
+        !Buffer.from(payload.split('.')[1] ?? '', 'base64url')
+          .toString()
+          .includes('张三'),
+    );
+  });
+
+  test('a changed fact, a foreign key, a forged signature and garbage are refused with their code', async () => {
+    const payload = await encodeInfoQr(FACTS, key.asSigner());
+    const [, body, sig] = payload.split('.');
+    const claims = JSON.parse(Buffer.from(body ?? '', 'base64url').toString());
+    claims.n = '豫（2024）潢川县不动产权第0009999号';
+    const forgedBody = Buffer.from(JSON.stringify(claims)).toString('base64url');
+    const r1 = verifyInfoQr(`BDC1.${forgedBody}.${sig}`, key.publicKey);
+    assert.equal(r1.ok ? 'ok' : r1.code, 'INFO_QR_BAD_SIGNATURE');
+
+    const r2 = verifyInfoQr(payload, other.publicKey);
+    assert.equal(r2.ok ? 'ok' : r2.code, 'INFO_QR_KEY_MISMATCH');
+
+    // Same facts signed by the other key but claiming our key id: signature check catches it.
+    const otherPayload = await encodeInfoQr(FACTS, { publicKey: key.publicKey, sign: async (d) => other.sign(d) });
+    const r3 = verifyInfoQr(otherPayload, key.publicKey);
+    assert.equal(r3.ok ? 'ok' : r3.code, 'INFO_QR_BAD_SIGNATURE');
+
+    const spaced = Buffer.from(JSON.stringify(claims, null, 1)).toString('base64url');
+    const r4 = verifyInfoQr(`BDC1.${spaced}.${sig}`, key.publicKey);
+    assert.equal(r4.ok ? 'ok' : r4.code, 'INFO_QR_NOT_CANONICAL');
+
+    const r5 = verifyInfoQr(payload.replace('BDC1.', 'BDC2.'), key.publicKey);
+    assert.equal(r5.ok ? 'ok' : r5.code, 'INFO_QR_VERSION');
+    for (const junk of ['', 'hello', 'BDC1.', 'BDC1.a.b.c', 'BDC1.!!.??']) {
+      const r = verifyInfoQr(junk, key.publicKey);
+      assert.equal(r.ok, false, junk);
+    }
+  });
+
+  test('a proof (登记证明) is typed M and a bad date is refused', async () => {
+    const p = await encodeInfoQr({ ...FACTS, kind: 'proof', issueDate: '20200504' }, key.asSigner());
+    const v = verifyInfoQr(p, key.publicKey);
+    assert.ok(v.ok);
+    assert.equal(v.claims.t, 'M');
+    await assert.rejects(encodeInfoQr({ ...FACTS, issueDate: '2020/5/4' }, key.asSigner()));
+  });
+});

@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import { drawRegistrationMark } from './mark.js';
+import { QUIET_ZONE, qrMatrix, rasteriseQr } from './raster.js';
+
+/**
+ * 查询二维码 (query QR; Henan 附件2 requires it, Huangchuan 1.3 puts it top-left with the registration mark in the
+ * centre and the verification address). It carries only `<BASE_URL>/v/<token>`: the token is random, so scanning
+ * one certificate reveals nothing about another and the set of certificates cannot be enumerated.
+ */
+
+/** 18 random bytes = 144 bits (≥ 128 required), base64url without padding: exactly 24 URL-safe characters. */
+export const TOKEN_BYTES = 18;
+const TOKEN_RE = /^[A-Za-z0-9_-]{24}$/;
+
+export function mintVerificationToken(): string {
+  return randomBytes(TOKEN_BYTES).toString('base64url');
+}
+
+export function isVerificationToken(s: string): boolean {
+  return TOKEN_RE.test(s);
+}
+
+/** `https://bdc.example.gov.cn/` + token → `https://bdc.example.gov.cn/v/<token>`; the base may carry a path prefix. */
+export function verificationUrl(baseUrl: string, token: string): string {
+  if (!isVerificationToken(token)) throw new Error('verification token: expected 24 base64url characters');
+  const u = new URL(baseUrl);
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('BASE_URL must be http(s)');
+  if (u.search || u.hash) throw new Error('BASE_URL must not carry a query or fragment');
+  return `${u.origin}${u.pathname.replace(/\/+$/, '')}/v/${token}`;
+}
+
+/** The token back from a scanned URL on our base, or undefined when the URL is not one of ours. */
+export function tokenFromUrl(baseUrl: string, scanned: string): string | undefined {
+  const prefix = verificationUrl(baseUrl, 'A'.repeat(24)).slice(0, -24);
+  if (!scanned.startsWith(prefix)) return undefined;
+  const t = scanned.slice(prefix.length);
+  return isVerificationToken(t) ? t : undefined;
+}
+
+export interface QrImage {
+  readonly png: Uint8Array;
+  readonly widthPx: number;
+  /** QR version (1–40) and modules per side, for tests and docs. */
+  readonly version: number;
+  readonly modules: number;
+}
+
+export interface QueryQrOptions {
+  /** Printed size of the slot (square), millimetres; 25 mm by default. */
+  readonly sizeMm?: number;
+  readonly dpi?: number;
+  /** Side of the centre mark as a fraction of the symbol (without quiet zone); ≤ 0.3 so H correction survives. */
+  readonly markFraction?: number;
+}
+
+/**
+ * The query QR as PNG: error correction H (recovers ~30% of codewords), the registration mark over the centre
+ * covering ~6% of the symbol's area by default — well inside what H tolerates, and finder/timing patterns untouched.
+ */
+export function renderQueryQr(url: string, opts: QueryQrOptions = {}): QrImage {
+  const fraction = opts.markFraction ?? 0.24;
+  if (fraction <= 0 || fraction > 0.3) throw new Error('markFraction must be in (0, 0.3]');
+  const m = qrMatrix(url, 'H');
+  const { raster, scale } = rasteriseQr(m, opts.sizeMm ?? 25, opts.dpi ?? 300);
+  // An odd number of modules so the white pad sits exactly on the centre module grid.
+  let pad = Math.round(m.size * fraction);
+  if (pad % 2 === 0) pad -= 1;
+  const start = (m.size - pad) / 2;
+  const x0 = (start + QUIET_ZONE) * scale;
+  raster.fillRect(x0, x0, pad * scale, pad * scale, [255, 255, 255]);
+  drawRegistrationMark(raster, x0, x0, pad * scale);
+  return { png: raster.toPng(), widthPx: raster.width, version: m.version, modules: m.size };
+}

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { sm4 } from 'sm-crypto-v2';
+import { bytesToHex, hexToBytes, utf8 } from './bytes.js';
+import { HttpKeyStore, LocalKeyStore } from './keystore.js';
+import { Sm2PrivateKey } from './sm2.js';
+import { sm4GcmOpen, sm4GcmSeal } from './sm4.js';
+
+describe('SM4-GCM', () => {
+  test('RFC 8998 A.1 test vector', () => {
+    const r = sm4.encrypt(
+      hexToBytes(
+        'AAAAAAAAAAAAAAAABBBBBBBBBBBBBBBBCCCCCCCCCCCCCCCCDDDDDDDDDDDDDDDDEEEEEEEEEEEEEEEEFFFFFFFFFFFFFFFFEEEEEEEEEEEEEEEEAAAAAAAAAAAAAAAA',
+      ),
+      hexToBytes('0123456789ABCDEFFEDCBA9876543210'),
+      {
+        mode: 'gcm',
+        iv: hexToBytes('00001234567800000000ABCD'),
+        associatedData: hexToBytes('FEEDFACEDEADBEEFFEEDFACEDEADBEEFABADDAD2'),
+        output: 'array',
+        outputTag: true,
+      },
+    );
+    assert.equal(
+      bytesToHex(r.output).toUpperCase(),
+      '17F399F08C67D5EE19D0DC9969C4BB7D5FD46FD3756489069157B282BB200735D82710CA5C22F0CCFA7CBF93D496AC15A56834CBCF98C397B4024A2691233B8D',
+    );
+    assert.equal(bytesToHex(r.tag!).toUpperCase(), '83DE3541E4C2B58177E065A9BF7B62EC');
+  });
+
+  test('seal/open round trip; wrong key, AAD or any flipped byte is refused', () => {
+    const key = new Uint8Array(16).fill(3);
+    const sealed = sm4GcmSeal(key, utf8('公民身份号码 411526199001011234'), utf8('label'));
+    assert.equal(new TextDecoder().decode(sm4GcmOpen(key, sealed, utf8('label'))), '公民身份号码 411526199001011234');
+    assert.throws(() => sm4GcmOpen(new Uint8Array(16).fill(4), sealed, utf8('label')), /authentication failed/);
+    assert.throws(() => sm4GcmOpen(key, sealed, utf8('other')), /authentication failed/);
+    for (const i of [1, 13, sealed.length - 1]) {
+      const t = new Uint8Array(sealed);
+      t[i] = t[i]! ^ 1;
+      assert.throws(() => sm4GcmOpen(key, t, utf8('label')));
+    }
+    assert.notDeepEqual(sm4GcmSeal(key, utf8('x')), sm4GcmSeal(key, utf8('x')), 'fresh IV each time');
+  });
+});
+
+describe('key store', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bdcert-keys-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('local: keys are stored encrypted with mode 0600 and sign after reopening', async () => {
+    const master = new Uint8Array(32).fill(9);
+    const ks = new LocalKeyStore(join(dir, 'k'), master);
+    const { keyRef, publicKey } = await ks.generate('潢川县 seal signer');
+    const file = readdirSync(join(dir, 'k'))[0]!;
+    assert.equal(statSync(join(dir, 'k', file)).mode & 0o777, 0o600);
+    const body = readFileSync(join(dir, 'k', file), 'utf8');
+    const again = new LocalKeyStore(join(dir, 'k'), master);
+    const signer = await again.signer(keyRef);
+    assert.ok(signer.publicKey.equals(publicKey));
+    const sig = await signer.sign(utf8('data'));
+    assert.equal(publicKey.verify(utf8('data'), sig), true);
+    assert.doesNotMatch(body, /PRIVATE KEY/);
+    // an imported key's secret never appears in its file, in hex or base64
+    const known = Sm2PrivateKey.generate();
+    const ref2 = await ks.importKey('imported', known);
+    const body2 = readFileSync(join(dir, 'k', `${ref2}.key`), 'utf8');
+    assert.ok(!body2.toLowerCase().includes(bytesToHex(known.toRaw())));
+    assert.ok(!body2.includes(Buffer.from(known.toPkcs8Der()).toString('base64').slice(0, 40)));
+    assert.ok(!body2.includes(bytesToHex(known.toPkcs8Der()).slice(0, 40)));
+    // a wrong master key cannot open it
+    await assert.rejects(
+      new LocalKeyStore(join(dir, 'k'), new Uint8Array(32).fill(1)).signer(keyRef),
+      /authentication failed/,
+    );
+    // a key file swapped under another name is refused (keyRef is authenticated)
+    const other = await ks.generate('other');
+    const swapped = JSON.parse(readFileSync(join(dir, 'k', `${other.keyRef}.key`), 'utf8'));
+    swapped.keyRef = keyRef;
+    writeFileSync(join(dir, 'k', `${other.keyRef}.key`), JSON.stringify(swapped));
+    await assert.rejects(new LocalKeyStore(join(dir, 'k'), master).signer(other.keyRef), /names another key/);
+    await assert.rejects(ks.signer('../../etc/passwd'), /invalid key reference/);
+  });
+
+  test('http: the documented signing-server protocol, with every signature checked locally', async () => {
+    const keys = new Map<string, Sm2PrivateKey>();
+    let lie = false;
+    const server: Server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        const send = (code: number, obj: unknown) => {
+          res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(obj));
+        };
+        const m = /^\/hsm\/keys(?:\/([^/]+))?(\/sign)?$/.exec(req.url ?? '');
+        if (!m) return send(404, {});
+        if (req.method === 'POST' && !m[1]) {
+          const k = Sm2PrivateKey.generate();
+          const keyRef = `hsm-${keys.size + 1}-xxxxxxxx`;
+          keys.set(keyRef, k);
+          return send(200, { keyRef, publicKey: bytesToHex(k.publicKey.toRaw()) });
+        }
+        const k = keys.get(m[1] ?? '');
+        if (!k) return send(404, { error: 'no such key' });
+        if (req.method === 'GET') return send(200, { keyRef: m[1], publicKey: bytesToHex(k.publicKey.toRaw()) });
+        const data = Buffer.from(JSON.parse(body).data, 'base64');
+        const sig = k.sign(lie ? utf8('something else') : data);
+        return send(200, { signature: Buffer.from(sig).toString('base64') });
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const ks = new HttpKeyStore(`http://127.0.0.1:${(server.address() as AddressInfo).port}/hsm`);
+      const { keyRef, publicKey } = await ks.generate('agency signer');
+      const signer = await ks.signer(keyRef);
+      assert.equal(publicKey.verify(utf8('abc'), await signer.sign(utf8('abc'))), true);
+      lie = true;
+      await assert.rejects(signer.sign(utf8('abc')), /invalid signature/);
+      await assert.rejects(ks.signer('hsm-99-missing0'), /404/);
+    } finally {
+      server.close();
+    }
+  });
+});

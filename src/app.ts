@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import type { Config } from './config.js';
-import { type App, buildServer } from './http/server.js';
+import { type App, buildServer, createLogger } from './http/server.js';
 import { seedDemo } from './modules/demo/seed.js';
+import { createServices, routePlugins } from './modules/services.js';
 import { openStore, type Store } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 
@@ -29,8 +30,15 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
   const store = await openConfiguredStore(config);
   try {
     await migrateToLatest(store.db);
+    const log = opts.logger === false ? createLogger('silent') : createLogger(config.logLevel);
+    const services = await createServices(config, store, { log });
     const demo = await seedDemo(config, store);
-    const app = await buildServer({ config, store, plugins: opts.extraPlugins ?? [], logger: opts.logger });
+    const app = await buildServer({
+      config,
+      store,
+      plugins: [...routePlugins(services), ...(opts.extraPlugins ?? [])],
+      loggerInstance: log,
+    });
     await app.listen({ port: config.port, host: config.host });
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;

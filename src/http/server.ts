@@ -9,6 +9,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { type Logger, pino } from 'pino';
 import type { core } from 'zod';
 import type { Config } from '../config.js';
 import { DomainError } from '../domain/problem.js';
@@ -26,6 +27,8 @@ export interface ServerDeps {
   readonly plugins?: readonly ((app: App) => Promise<void> | void)[];
   /** Logger options; `false` silences (tests). */
   readonly logger?: FastifyServerOptions['logger'];
+  /** A ready pino logger shared with the services (takes precedence over `logger`). */
+  readonly loggerInstance?: Logger;
 }
 
 /** Paths that must never reach the logs: credentials and personal data (Security by default). */
@@ -41,10 +44,16 @@ export const LOG_REDACT = [
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
+/** The process logger: JSON lines on stdout, secrets and personal data redacted. */
+export function createLogger(level: string): Logger {
+  return pino({ level, redact: { paths: LOG_REDACT, censor: '[redacted]' } });
+}
+
 export async function buildServer(deps: ServerDeps): Promise<App> {
   const app = Fastify({
-    logger:
-      deps.logger ?? ({ level: deps.config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } } as const),
+    ...(deps.loggerInstance
+      ? { loggerInstance: deps.loggerInstance }
+      : { logger: deps.logger ?? createLogger(deps.config.logLevel) }),
     // A caller's id is kept when it is well-formed (so a gateway's id follows the request), otherwise we mint one.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

@@ -35,12 +35,7 @@ export async function findSealByEsId(db: Db, esId: string): Promise<SealRow[]> {
 }
 
 export async function listSeals(db: Db, agencyId: string): Promise<SealRow[]> {
-  return db
-    .selectFrom('seals')
-    .selectAll()
-    .where('agency_id', '=', agencyId)
-    .orderBy('valid_from', 'desc')
-    .execute();
+  return db.selectFrom('seals').selectAll().where('agency_id', '=', agencyId).orderBy('valid_from', 'desc').execute();
 }
 
 /** The seal to use now: active, inside its validity period; the newest if several overlap during a renewal. */
@@ -68,13 +63,13 @@ export async function updateSealStatus(
   reason: string,
   at: Date,
 ): Promise<void> {
-  await db
-    .updateTable('seals')
-    .set({ status, status_reason: reason, updated_at: at })
-    .where('id', '=', id)
-    .execute();
+  await db.updateTable('seals').set({ status, status_reason: reason, updated_at: at }).where('id', '=', id).execute();
 }
 
 export async function recordFiling(db: Db, id: string, filingNo: string, filedAt: Date): Promise<void> {
-  await db.updateTable('seals').set({ filing_no: filingNo, filed_at: filedAt, updated_at: filedAt }).where('id', '=', id).execute();
+  await db
+    .updateTable('seals')
+    .set({ filing_no: filingNo, filed_at: filedAt, updated_at: filedAt })
+    .where('id', '=', id)
+    .execute();
 }

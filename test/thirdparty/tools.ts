@@ -49,11 +49,13 @@ export function pdfToPngs(pdf: Uint8Array, dpi = 150): Uint8Array[] {
   });
 }
 
-export function pdfToText(pdf: Uint8Array): string {
+/** Text of a PDF; `raw` keeps content-stream order (rotated text otherwise comes out character by character). */
+export function pdfToText(pdf: Uint8Array, opts: { raw?: boolean } = {}): string {
   return withTmp((dir) => {
     const f = join(dir, 'in.pdf');
     writeFileSync(f, pdf);
-    return execFileSync('pdftotext', ['-enc', 'UTF-8', f, '-'], { encoding: 'utf8' });
+    const args = ['-enc', 'UTF-8', ...(opts.raw ? ['-raw'] : []), f, '-'];
+    return execFileSync('pdftotext', args, { encoding: 'utf8' });
   });
 }
 

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { PNG } from 'pngjs';
+import {
+  BASE_URL,
+  fixtureDocument,
+  LOCATION,
+  NODE_KEY,
+  NUMBER,
+  QR_INFO_RECT,
+} from '../../../test/thirdparty/fixture.js';
+import { compareWithGolden } from '../../../test/thirdparty/png-compare.js';
+import { pdfInfo, pdfToPngs, pdfToText, zbarDecode } from '../../../test/thirdparty/tools.js';
+import { sealPng } from '../../crypto/seal-image.js';
+import { tokenFromUrl, verifyInfoQr } from '../qr/index.js';
+import { CONVENIENCE_NOTE, renderPdf } from './index.js';
+
+const DPI = 150;
+const SEAL = sealPng('潢川县自然资源局');
+const compact = (s: string) => s.replace(/\s+/g, '');
+
+describe('PDF convenience copy', async () => {
+  const { doc, queryUrl, infoPayload } = await fixtureDocument();
+  const pdf = await renderPdf(doc, { sealPng: SEAL, createdAt: new Date('2024-05-04T02:00:00Z') });
+
+  test('pdftotext finds the certificate number, 坐落 and the convenience note on every page', () => {
+    const text = compact(pdfToText(pdf));
+    assert.ok(text.includes(compact(NUMBER)), 'certificate number');
+    assert.ok(text.includes(LOCATION), '坐落');
+    assert.equal(text.split(CONVENIENCE_NOTE).length - 1, doc.pages.length);
+  });
+
+  test('metadata names it a convenience copy (zh and en) and carries the title', () => {
+    const info = pdfInfo(pdf);
+    assert.match(info, /Title:\s+不动产权证书/);
+    assert.match(info, /Subject:.*便利副本.*Convenience copy/);
+    assert.match(info, /Pages:\s+2/);
+  });
+
+  test('zbarimg decodes both QR codes from the rendered page; the 信息二维码 verifies offline', () => {
+    const [page1] = pdfToPngs(pdf, 200);
+    assert.ok(page1);
+    const codes = zbarDecode(page1);
+    assert.equal(codes.length, 2, codes.join('\n'));
+    assert.ok(codes.includes(queryUrl));
+    assert.ok(codes.includes(infoPayload));
+    assert.ok(tokenFromUrl(BASE_URL, queryUrl));
+    const v = verifyInfoQr(infoPayload, NODE_KEY.publicKey);
+    assert.ok(v.ok);
+    assert.equal(v.claims.n, NUMBER);
+  });
+
+  test('page snapshots match test/golden/png (loosely)', () => {
+    const pages = pdfToPngs(pdf, DPI);
+    assert.equal(pages.length, 2);
+    const px = (mm: number) => Math.round((mm / 25.4) * DPI);
+    const infoQr = {
+      x: px(QR_INFO_RECT.xMm) - 2,
+      y: px(QR_INFO_RECT.yMm) - 2,
+      w: px(QR_INFO_RECT.wMm) + 4,
+      h: px(QR_INFO_RECT.hMm) + 4,
+    };
+    pages.forEach((png, i) => {
+      const p = PNG.sync.read(Buffer.from(png));
+      assert.ok(Math.abs(p.width - px(210)) <= 1, `width ${p.width}`);
+      compareWithGolden(png, `test/golden/png/pdf-fixture-p${i + 1}.png`, { ignore: i === 0 ? [infoQr] : [] });
+    });
+  });
+
+  test('the snapshot comparison is not blind: page 2 does not pass for page 1', {
+    skip: Boolean(process.env.BDCERT_UPDATE_GOLDEN),
+  }, () => {
+    const [, page2] = pdfToPngs(pdf, DPI);
+    assert.ok(page2);
+    assert.throws(() => compareWithGolden(page2, 'test/golden/png/pdf-fixture-p1.png'), /snapshot differs/);
+  });
+
+  test('the seal picture is drawn at the 登记机构（章） anchor', () => {
+    const [page1] = pdfToPngs(pdf, 72);
+    assert.ok(page1);
+    const p = PNG.sync.read(Buffer.from(page1));
+    const a = doc.sealAnchor;
+    assert.ok(a);
+    let red = 0;
+    for (let y = Math.round((a.yMm / 25.4) * 72); y < ((a.yMm + a.hMm) / 25.4) * 72; y++) {
+      for (let x = Math.round((a.xMm / 25.4) * 72); x < ((a.xMm + a.wMm) / 25.4) * 72; x++) {
+        const i = (y * p.width + x) * 4;
+        if ((p.data[i] ?? 0) > 180 && (p.data[i + 1] ?? 255) < 90 && (p.data[i + 2] ?? 255) < 90) red++;
+      }
+    }
+    assert.ok(red > 100, `red seal pixels: ${red}`);
+  });
+
+  test('the cancelled rendition carries the rotated, translucent 已注销 watermark on every page', async () => {
+    const { doc: cancelled } = await fixtureDocument({ cancelled: true });
+    const out = await renderPdf(cancelled, { sealPng: SEAL });
+    const text = compact(pdfToText(out, { raw: true }));
+    assert.equal(text.split('已注销').length - 1, 2);
+    const pages = pdfToPngs(out, DPI);
+    pages.forEach((png, i) => {
+      compareWithGolden(png, `test/golden/png/pdf-fixture-cancelled-p${i + 1}.png`, {
+        ignore: i === 0 ? [{ x: 0, y: 0, w: 460, h: 260 }] : [],
+      });
+    });
+  });
+
+  test('an empty document is refused', async () => {
+    await assert.rejects(renderPdf({ title: 'x', pages: [], meta: {} }));
+  });
+});

@@ -1,0 +1,174 @@
+import { createRequire } from 'node:module';
+import {
+  degrees,
+  PDFDocument,
+  type PDFDocument as PDFDocumentType,
+  type PDFFont,
+  type PDFImage,
+  type PDFPage,
+  rgb,
+} from '@cantoo/pdf-lib';
+import type { DocumentModel, FontRole, PageModel, Rgb, TextItem } from '../page-model.js';
+import { interimFontSource, type PdfFontSource } from './fonts-interim.js';
+
+/**
+ * PDF convenience copy (issue 5 item 5): draws the same DocumentModel as the sealed OFD — searchable CJK text in
+ * embedded subset fonts, paths, images, the rotated semi-transparent 已注销 watermark — and says on every page and
+ * in its metadata that it is not the authoritative file: the sealed OFD and the registration record are.
+ */
+export const CONVENIENCE_NOTE = '本PDF为便利副本，以加盖电子印章的OFD文件及登记记录为准';
+export const CONVENIENCE_NOTE_EN =
+  'Convenience copy. The electronically sealed OFD file and the registration record are authoritative.';
+
+const PT_PER_MM = 72 / 25.4;
+const FOOTER_ROLE: FontRole = 'serif';
+const FOOTER_SIZE_MM = 2.6;
+const FOOTER_FROM_BOTTOM_MM = 5;
+
+type Fontkit = Parameters<PDFDocumentType['registerFontkit']>[0];
+const require = createRequire(import.meta.url);
+
+export interface RenderPdfOptions {
+  /** Font source; the shared fonts module once wired, the interim npm TTF source until then. */
+  readonly fonts?: PdfFontSource;
+  /** Seal picture drawn at `doc.sealAnchor` when the page has no image with role 'seal' (the OFD shows it as a StampAnnot). */
+  readonly sealPng?: Uint8Array;
+  /** CreationDate/ModDate; fixed by callers that want reproducible bytes. */
+  readonly createdAt?: Date;
+}
+
+/** Model colours are 0–255, as in OFD's RGB colour space. */
+const color = (c: Rgb | undefined, fallback: Rgb = [0, 0, 0]) => {
+  const [r, g, b] = c ?? fallback;
+  return rgb(r / 255, g / 255, b / 255);
+};
+
+/** Every character drawn per font role (plus the footer), so one subset per role covers the whole document. */
+function textByRole(doc: DocumentModel): Map<FontRole, string> {
+  const sets = new Map<FontRole, Set<string>>();
+  const add = (role: FontRole, s: string) => {
+    let set = sets.get(role);
+    if (!set) {
+      set = new Set();
+      sets.set(role, set);
+    }
+    for (const ch of s) set.add(ch);
+  };
+  for (const p of doc.pages) for (const it of p.items) if (it.kind === 'text') add(it.font, it.text);
+  add(FOOTER_ROLE, CONVENIENCE_NOTE);
+  return new Map([...sets].map(([role, set]) => [role, [...set].sort().join('')]));
+}
+
+function drawText(page: PDFPage, heightPt: number, it: TextItem, font: PDFFont): void {
+  page.drawText(it.text, {
+    x: it.xMm * PT_PER_MM,
+    y: heightPt - it.yMm * PT_PER_MM,
+    size: it.sizeMm * PT_PER_MM,
+    font,
+    color: color(it.color),
+    // The model rotates clockwise in a y-down space; PDF rotates counter-clockwise in y-up.
+    ...(it.rotateDeg ? { rotate: degrees(-it.rotateDeg) } : {}),
+    ...(it.opacity !== undefined && it.opacity < 1 ? { opacity: it.opacity } : {}),
+  });
+}
+
+function svgPath(points: readonly (readonly [number, number])[], closed: boolean): string {
+  const d = points.map(
+    ([x, y], i) => `${i === 0 ? 'M' : 'L'}${(x * PT_PER_MM).toFixed(3)} ${(y * PT_PER_MM).toFixed(3)}`,
+  );
+  return `${d.join(' ')}${closed ? ' Z' : ''}`;
+}
+
+export async function renderPdf(doc: DocumentModel, opts: RenderPdfOptions = {}): Promise<Uint8Array> {
+  if (doc.pages.length === 0) throw new Error('renderPdf: the document has no pages');
+  const pdf = await PDFDocument.create();
+  pdf.registerFontkit(require('fontkit') as Fontkit);
+  const source = opts.fonts ?? interimFontSource;
+
+  const fonts = new Map<FontRole, PDFFont>();
+  for (const [role, text] of textByRole(doc)) {
+    // Already a harfbuzz subset with a cmap: embed as-is (subset: false), never re-subset with fontkit.
+    fonts.set(role, await pdf.embedFont(await source.subset(role, text), { subset: false }));
+  }
+  const fontFor = (role: FontRole): PDFFont => {
+    const f = fonts.get(role);
+    if (!f) throw new Error(`renderPdf: no font for role ${role}`);
+    return f;
+  };
+
+  const images = new Map<Uint8Array, PDFImage>();
+  const imageFor = async (png: Uint8Array): Promise<PDFImage> => {
+    let img = images.get(png);
+    if (!img) {
+      img = await pdf.embedPng(png);
+      images.set(png, img);
+    }
+    return img;
+  };
+
+  for (const [index, model] of doc.pages.entries()) {
+    await drawPage(pdf, model, index);
+  }
+
+  async function drawPage(target: PDFDocument, model: PageModel, index: number): Promise<void> {
+    const w = model.widthMm * PT_PER_MM;
+    const h = model.heightMm * PT_PER_MM;
+    const page = target.addPage([w, h]);
+    for (const it of model.items) {
+      if (it.kind === 'text') drawText(page, h, it, fontFor(it.font));
+      else if (it.kind === 'path') {
+        if (it.points.length < 2) continue;
+        const stroked = it.stroke !== undefined || it.fill === undefined;
+        page.drawSvgPath(svgPath(it.points, it.closed), {
+          x: 0,
+          y: h,
+          ...(it.fill ? { color: color(it.fill) } : {}),
+          ...(stroked ? { borderColor: color(it.stroke), borderWidth: (it.strokeMm ?? 0.2) * PT_PER_MM } : {}),
+        });
+      } else {
+        page.drawImage(await imageFor(it.png), {
+          x: it.xMm * PT_PER_MM,
+          y: h - (it.yMm + it.hMm) * PT_PER_MM,
+          width: it.wMm * PT_PER_MM,
+          height: it.hMm * PT_PER_MM,
+        });
+      }
+    }
+    const a = doc.sealAnchor;
+    if (
+      a &&
+      a.pageIndex === index &&
+      opts.sealPng &&
+      !model.items.some((i) => i.kind === 'image' && i.role === 'seal')
+    ) {
+      page.drawImage(await imageFor(opts.sealPng), {
+        x: a.xMm * PT_PER_MM,
+        y: h - (a.yMm + a.hMm) * PT_PER_MM,
+        width: a.wMm * PT_PER_MM,
+        height: a.hMm * PT_PER_MM,
+      });
+    }
+    // The convenience-copy line on every page, centred at the foot.
+    const font = fontFor(FOOTER_ROLE);
+    const size = FOOTER_SIZE_MM * PT_PER_MM;
+    const tw = font.widthOfTextAtSize(CONVENIENCE_NOTE, size);
+    page.drawText(CONVENIENCE_NOTE, {
+      x: (w - tw) / 2,
+      y: FOOTER_FROM_BOTTOM_MM * PT_PER_MM,
+      size,
+      font,
+      color: rgb(0.35, 0.35, 0.35),
+    });
+  }
+
+  const when = opts.createdAt ?? new Date();
+  pdf.setTitle(doc.title, { showInWindowTitleBar: true });
+  pdf.setSubject(`${CONVENIENCE_NOTE} / ${CONVENIENCE_NOTE_EN}`);
+  pdf.setKeywords(Object.entries(doc.meta).map(([k, v]) => `${k}=${v}`));
+  pdf.setCreator('bdcert');
+  pdf.setProducer('bdcert');
+  pdf.setLanguage('zh-CN');
+  pdf.setCreationDate(when);
+  pdf.setModificationDate(when);
+  return pdf.save({ useObjectStreams: false });
+}

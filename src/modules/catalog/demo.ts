@@ -71,7 +71,7 @@ export function catalogDemoStep(deps: () => CatalogDeps): DemoStep {
             name: a.seal_name,
             validFrom: new Date(now.getTime() - 60_000),
             validTo,
-            actor: 'demo-seed',
+            actor: { kind: 'system', id: 'demo-seed' },
           });
         }
       }

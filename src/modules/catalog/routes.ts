@@ -5,6 +5,7 @@ import { checkSealPng } from '../../crypto/seal-image.js';
 import { notFoundError, requireStaff, staffPrincipal } from '../../http/auth.js';
 import { ApiError } from '../../http/errors.js';
 import type { App } from '../../http/server.js';
+import { actorOf } from '../audit/audit.js';
 import * as repo from './repository.js';
 import { type CatalogDeps, changeSealStatus, createSeal, getAgency, renewSeal } from './service.js';
 
@@ -107,10 +108,9 @@ export function catalogRoutes(deps: CatalogDeps, auth: (app: App) => void): (app
   return (app) => {
     auth(app);
     const r = app.withTypeProvider<ZodTypeProvider>();
-    const db = deps.ctx.store.db;
     // Another agency's seal answers 404, like a missing one.
     const sealAdmin = async (req: FastifyRequest, reply: FastifyReply) => {
-      const seal = await repo.findSeal(db, (req.params as { sealId: string }).sealId);
+      const seal = await repo.findSeal(deps.ctx.store.db, (req.params as { sealId: string }).sealId);
       await requireStaff('agency-admin', () => seal?.agency_id ?? NO_AGENCY)(req, reply);
       if (!seal) throw notFoundError();
     };
@@ -124,7 +124,7 @@ export function catalogRoutes(deps: CatalogDeps, auth: (app: App) => void): (app
           response: { 200: z.object({ items: z.array(Agency) }) },
         },
       },
-      async () => ({ items: (await repo.listAgencies(db)).map(agencyOut) }),
+      async () => ({ items: (await repo.listAgencies(deps.ctx.store.db)).map(agencyOut) }),
     );
 
     r.get(
@@ -141,7 +141,7 @@ export function catalogRoutes(deps: CatalogDeps, auth: (app: App) => void): (app
           (req) => (req.params as { agencyId: string }).agencyId,
         ),
       },
-      async (req) => ({ items: (await repo.listSeals(db, req.params.agencyId)).map(sealOut) }),
+      async (req) => ({ items: (await repo.listSeals(deps.ctx.store.db, req.params.agencyId)).map(sealOut) }),
     );
 
     r.post(
@@ -188,7 +188,7 @@ export function catalogRoutes(deps: CatalogDeps, auth: (app: App) => void): (app
           validFrom: req.body.validFrom ? new Date(req.body.validFrom) : deps.ctx.now(),
           validTo: new Date(req.body.validTo),
           ...(req.body.imagePngBase64 ? { picturePng: checkedPng(req.body.imagePngBase64) } : {}),
-          actor: p.userId,
+          actor: actorOf(p),
         });
         return reply.status(201).send(sealOut(seal));
       },
@@ -213,7 +213,7 @@ export function catalogRoutes(deps: CatalogDeps, auth: (app: App) => void): (app
         const seal = await renewSeal(deps, req.params.sealId, {
           validTo: new Date(req.body.validTo),
           reason: req.body.reason,
-          actor: p.userId,
+          actor: actorOf(p),
         });
         return reply.status(201).send(sealOut(seal));
       },
@@ -234,8 +234,8 @@ export function catalogRoutes(deps: CatalogDeps, auth: (app: App) => void): (app
         preHandler: sealAdmin,
       },
       async (req) => {
-        await changeSealStatus(deps, req.params.sealId, req.body.status, req.body.reason, staffPrincipal(req).userId);
-        return sealOut((await repo.findSeal(db, req.params.sealId))!);
+        await changeSealStatus(deps, req.params.sealId, req.body.status, req.body.reason, actorOf(staffPrincipal(req)));
+        return sealOut((await repo.findSeal(deps.ctx.store.db, req.params.sealId))!);
       },
     );
 
@@ -244,7 +244,7 @@ export function catalogRoutes(deps: CatalogDeps, auth: (app: App) => void): (app
       '/api/v1/seals/:sealId/image.png',
       { schema: { tags, summary: '印章图片（公开）/ seal picture (public)', params: SealParams } },
       async (req, reply) => {
-        const s = await repo.findSeal(db, req.params.sealId);
+        const s = await repo.findSeal(deps.ctx.store.db, req.params.sealId);
         if (!s) return reply.callNotFound();
         return reply
           .type('image/png')

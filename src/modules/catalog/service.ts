@@ -5,6 +5,7 @@ import { DomainError } from '../../domain/problem.js';
 import { sm3Hex } from '../../store/blobs.js';
 import { appendOutbox } from '../../store/outbox.js';
 import type { Database, SealStatus } from '../../store/schema.js';
+import { type AuditActor, recordAudit } from '../audit/audit.js';
 import type { ServiceContext } from '../context.js';
 import type { SealRegistryPort } from '../integrations/seal-registry/port.js';
 import * as repo from './repository.js';
@@ -103,7 +104,7 @@ export interface CreateSealOptions {
   readonly picturePng?: Uint8Array;
   readonly replacesId?: string;
   readonly reason?: string;
-  readonly actor: string;
+  readonly actor: AuditActor;
 }
 
 export async function createSeal(deps: CatalogDeps, opts: CreateSealOptions): Promise<repo.SealRow> {
@@ -176,8 +177,15 @@ export async function createSeal(deps: CatalogDeps, opts: CreateSealOptions): Pr
         esId: opts.esId,
         name: opts.name,
         replacesId: opts.replacesId,
-        actor: opts.actor,
       },
+    });
+    await recordAudit(trx, {
+      actor: opts.actor,
+      action: opts.replacesId ? 'seal.replace' : 'seal.create',
+      objectType: 'seal',
+      objectId: id,
+      result: 'success',
+      details: { agencyId: agency.id, esId: opts.esId, name: opts.name, replacesId: opts.replacesId ?? null },
     });
   });
   await fileSeal(deps, id);
@@ -208,6 +216,14 @@ export async function fileSeal(deps: CatalogDeps, sealId: string): Promise<void>
       eventType: 'seal.filed',
       payload: { filingNo: res.filingNo, registry: deps.sealRegistry.label, simulated: deps.sealRegistry.simulated },
     });
+    await recordAudit(trx, {
+      actor: { kind: 'system', id: 'seal-registry' },
+      action: 'seal.file',
+      objectType: 'seal',
+      objectId: sealId,
+      result: 'success',
+      details: { filingNo: res.filingNo, simulated: deps.sealRegistry.simulated },
+    });
   });
 }
 
@@ -218,7 +234,7 @@ export async function fileSeal(deps: CatalogDeps, sealId: string): Promise<void>
 export async function renewSeal(
   deps: CatalogDeps,
   sealId: string,
-  opts: { validTo: Date; reason: string; actor: string; picturePng?: Uint8Array },
+  opts: { validTo: Date; reason: string; actor: AuditActor; picturePng?: Uint8Array },
 ): Promise<repo.SealRow> {
   const old = await repo.findSeal(deps.ctx.store.db, sealId);
   if (!old) throw new DomainError('SEAL_NOT_FOUND', '印章不存在', 'Seal not found', 'sealId');
@@ -253,7 +269,7 @@ export async function changeSealStatus(
   sealId: string,
   status: SealStatus,
   reason: string,
-  actor: string,
+  actor: AuditActor,
 ): Promise<void> {
   const { ctx } = deps;
   if (!reason.trim()) throw new DomainError('REASON_REQUIRED', '请填写原因', 'A reason is required', 'reason');
@@ -273,7 +289,15 @@ export async function changeSealStatus(
       aggregateType: 'seal',
       aggregateId: sealId,
       eventType: `seal.${status}`,
-      payload: { reason, actor },
+      payload: { reason },
+    });
+    await recordAudit(trx, {
+      actor,
+      action: `seal.${status}`,
+      objectType: 'seal',
+      objectId: sealId,
+      result: 'success',
+      details: { from: seal.status, to: status, reason },
     });
   });
   if (status === 'revoked') {

@@ -6,9 +6,10 @@
 #   poppler-utils   — pdftoppm / pdftotext / pdfinfo check the PDF rendition (src/documents/pdf)
 #   zbar-tools      — zbarimg decodes both QR codes from rendered pages
 #   openssl         — SM2/SM3 interop tests (src/crypto)
+#   fontconfig      — fc-list, to check below that the CJK font is visible
 # Extra packages can be passed as arguments.
 set -euo pipefail
-need=(chromium fonts-noto-cjk poppler-utils zbar-tools openssl "$@")
+need=(chromium fonts-noto-cjk fontconfig poppler-utils zbar-tools openssl "$@")
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -104,6 +104,19 @@ describe('PDF convenience copy', async () => {
     });
   });
 
+  test('a character the font lacks stops the render and is named (never a blank box)', async () => {
+    const page = {
+      widthMm: 210,
+      heightMm: 297,
+      items: [{ kind: 'text', xMm: 10, yMm: 10, sizeMm: 4, text: '权利人：王\u{30EDE}', font: 'serif' } as const],
+    };
+    await assert.rejects(renderPdf({ title: 'x', pages: [page], meta: {} }), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'FONT_GLYPH_MISSING');
+      assert.match(e.message, /U\+30EDE/);
+      return true;
+    });
+  });
+
   test('an empty document is refused', async () => {
     await assert.rejects(renderPdf({ title: 'x', pages: [], meta: {} }));
   });

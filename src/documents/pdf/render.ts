@@ -8,6 +8,7 @@ import {
   type PDFPage,
   rgb,
 } from '@cantoo/pdf-lib';
+import { DomainError } from '../../domain/problem.js';
 import type { DocumentModel, FontRole, PageModel, Rgb, TextItem } from '../page-model.js';
 import { interimFontSource, type PdfFontSource } from './fonts-interim.js';
 
@@ -88,7 +89,19 @@ export async function renderPdf(doc: DocumentModel, opts: RenderPdfOptions = {})
   const fonts = new Map<FontRole, PDFFont>();
   for (const [role, text] of textByRole(doc)) {
     // Already a harfbuzz subset with a cmap: embed as-is (subset: false), never re-subset with fontkit.
-    fonts.set(role, await pdf.embedFont(await source.subset(role, text), { subset: false }));
+    const font = await pdf.embedFont(await source.subset(role, text), { subset: false });
+    // Issue 5 item 1: a character no bundled font covers stops the render — never a blank box on a legal document.
+    const covered = new Set(font.getCharacterSet());
+    const missing = [...text].filter((ch) => !covered.has(ch.codePointAt(0) ?? 0) && !/\s/.test(ch));
+    if (missing.length > 0) {
+      const list = missing.map((ch) => `${ch} (U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase()})`).join(', ');
+      throw new DomainError(
+        'FONT_GLYPH_MISSING',
+        `字体缺字，无法生成PDF：${list}`,
+        `no bundled font has a glyph for: ${list}`,
+      );
+    }
+    fonts.set(role, font);
   }
   const fontFor = (role: FontRole): PDFFont => {
     const f = fonts.get(role);

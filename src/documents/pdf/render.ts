@@ -4,13 +4,14 @@ import {
   PDFDocument,
   type PDFDocument as PDFDocumentType,
   type PDFFont,
-  type PDFImage,
   type PDFPage,
+  type PDFRef,
   rgb,
 } from '@cantoo/pdf-lib';
 import { DomainError } from '../../domain/problem.js';
 import type { DocumentModel, FontRole, PageModel, Rgb, TextItem } from '../page-model.js';
 import { interimFontSource, type PdfFontSource } from './fonts-interim.js';
+import { drawImageRef, embedPngCached } from './images.js';
 
 /**
  * PDF convenience copy (issue 5 item 5): draws the same DocumentModel as the sealed OFD — searchable CJK text in
@@ -109,14 +110,14 @@ export async function renderPdf(doc: DocumentModel, opts: RenderPdfOptions = {})
     return f;
   };
 
-  const images = new Map<Uint8Array, PDFImage>();
-  const imageFor = async (png: Uint8Array): Promise<PDFImage> => {
-    let img = images.get(png);
-    if (!img) {
-      img = await pdf.embedPng(png);
-      images.set(png, img);
+  const images = new Map<Uint8Array, PDFRef>();
+  const imageFor = (png: Uint8Array): PDFRef => {
+    let ref = images.get(png);
+    if (!ref) {
+      ref = embedPngCached(pdf, png);
+      images.set(png, ref);
     }
-    return img;
+    return ref;
   };
 
   for (const [index, model] of doc.pages.entries()) {
@@ -139,12 +140,14 @@ export async function renderPdf(doc: DocumentModel, opts: RenderPdfOptions = {})
           ...(stroked ? { borderColor: color(it.stroke), borderWidth: (it.strokeMm ?? 0.2) * PT_PER_MM } : {}),
         });
       } else {
-        page.drawImage(await imageFor(it.png), {
-          x: it.xMm * PT_PER_MM,
-          y: h - (it.yMm + it.hMm) * PT_PER_MM,
-          width: it.wMm * PT_PER_MM,
-          height: it.hMm * PT_PER_MM,
-        });
+        drawImageRef(
+          page,
+          imageFor(it.png),
+          it.xMm * PT_PER_MM,
+          h - (it.yMm + it.hMm) * PT_PER_MM,
+          it.wMm * PT_PER_MM,
+          it.hMm * PT_PER_MM,
+        );
       }
     }
     const a = doc.sealAnchor;
@@ -154,12 +157,14 @@ export async function renderPdf(doc: DocumentModel, opts: RenderPdfOptions = {})
       opts.sealPng &&
       !model.items.some((i) => i.kind === 'image' && i.role === 'seal')
     ) {
-      page.drawImage(await imageFor(opts.sealPng), {
-        x: a.xMm * PT_PER_MM,
-        y: h - (a.yMm + a.hMm) * PT_PER_MM,
-        width: a.wMm * PT_PER_MM,
-        height: a.hMm * PT_PER_MM,
-      });
+      drawImageRef(
+        page,
+        imageFor(opts.sealPng),
+        a.xMm * PT_PER_MM,
+        h - (a.yMm + a.hMm) * PT_PER_MM,
+        a.wMm * PT_PER_MM,
+        a.hMm * PT_PER_MM,
+      );
     }
     // The convenience-copy line on every page, centred at the foot.
     const font = fontFor(FOOTER_ROLE);

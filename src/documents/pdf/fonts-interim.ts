@@ -10,7 +10,11 @@ import type { FontRole } from '../page-model.js';
  * tested before that module lands. Never fontkit's own subsetter: it blanks CJK glyphs (stack-notes "Files").
  */
 export interface PdfFontSource {
-  subset(role: FontRole, text: string): Promise<Uint8Array>;
+  /**
+   * Subset TTF(s) for `role` covering `text`. Several faces mean a fallback chain (e.g. a second font for CJK
+   * Extension B): each character is drawn with the first face whose cmap has it.
+   */
+  subset(role: FontRole, text: string): Promise<Uint8Array | readonly Uint8Array[]>;
 }
 
 type SubsetFont = (buf: Buffer, text: string, opts: { targetFormat: 'truetype' }) => Promise<Buffer>;

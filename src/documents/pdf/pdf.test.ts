@@ -13,7 +13,8 @@ import { compareWithGolden } from '../../../test/thirdparty/png-compare.js';
 import { pdfInfo, pdfToPngs, pdfToText, zbarDecode } from '../../../test/thirdparty/tools.js';
 import { sealPng } from '../../crypto/seal-image.js';
 import { tokenFromUrl, verifyInfoQr } from '../qr/index.js';
-import { CONVENIENCE_NOTE, renderPdf } from './index.js';
+import { interimFontSource } from './fonts-interim.js';
+import { CONVENIENCE_NOTE, type PdfFontSource, renderPdf } from './index.js';
 
 const DPI = 150;
 const SEAL = sealPng('潢川县自然资源局');
@@ -115,6 +116,43 @@ describe('PDF convenience copy', async () => {
       assert.match(e.message, /U\+30EDE/);
       return true;
     });
+  });
+
+  test('a fallback face draws what the first lacks, in place and searchable', async () => {
+    // Two faces from the same TTF: the first deliberately lacks 吉 and 祥, the second has only them. The shared fonts
+    // module uses the same mechanism for a real fallback font (e.g. CJK Extension B).
+    const fonts: PdfFontSource = {
+      async subset(role, text) {
+        const rest = [...text].filter((c) => c !== '吉' && c !== '祥').join('');
+        return [
+          (await interimFontSource.subset(role, rest)) as Uint8Array,
+          (await interimFontSource.subset(role, '吉祥')) as Uint8Array,
+        ];
+      },
+    };
+    const text = '权利人：吉利祥和';
+    const page = {
+      widthMm: 210,
+      heightMm: 297,
+      items: [{ kind: 'text', xMm: 20, yMm: 30, sizeMm: 6, text, font: 'serif' } as const],
+    };
+    const out = await renderPdf({ title: 'x', pages: [page], meta: {} }, { fonts });
+    assert.ok(compact(pdfToText(out)).includes(text), pdfToText(out));
+    const withOne = await renderPdf({ title: 'x', pages: [page], meta: {} });
+    // Same advance widths from both faces: the page looks the same as with one font (runs continue in place).
+    const [a] = pdfToPngs(out, 100);
+    const [b] = pdfToPngs(withOne, 100);
+    assert.ok(a && b);
+    const pa = PNG.sync.read(Buffer.from(a));
+    const pb = PNG.sync.read(Buffer.from(b));
+    let diff = 0;
+    for (let i = 0; i < pa.data.length; i += 4) if (Math.abs((pa.data[i] ?? 0) - (pb.data[i] ?? 0)) > 64) diff++;
+    assert.ok(diff < 50, `pixels differing: ${diff}`);
+    // A fallback chain that still misses a character is refused, naming it.
+    const short: PdfFontSource = {
+      subset: async (role, t) => [(await interimFontSource.subset(role, t.replace(/祥/g, ''))) as Uint8Array],
+    };
+    await assert.rejects(renderPdf({ title: 'x', pages: [page], meta: {} }, { fonts: short }), /祥 \(U\+7965\)/);
   });
 
   test('an empty document is refused', async () => {

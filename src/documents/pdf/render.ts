@@ -61,17 +61,46 @@ function textByRole(doc: DocumentModel): Map<FontRole, string> {
   return new Map([...sets].map(([role, set]) => [role, [...set].sort().join('')]));
 }
 
-function drawText(page: PDFPage, heightPt: number, it: TextItem, font: PDFFont): void {
-  page.drawText(it.text, {
-    x: it.xMm * PT_PER_MM,
-    y: heightPt - it.yMm * PT_PER_MM,
-    size: it.sizeMm * PT_PER_MM,
-    font,
-    color: color(it.color),
-    // The model rotates clockwise in a y-down space; PDF rotates counter-clockwise in y-up.
-    ...(it.rotateDeg ? { rotate: degrees(-it.rotateDeg) } : {}),
-    ...(it.opacity !== undefined && it.opacity < 1 ? { opacity: it.opacity } : {}),
-  });
+/** The faces of one role in priority order; each character is drawn with the first face that has it. */
+interface RoleFaces {
+  readonly faces: readonly { readonly font: PDFFont; readonly covered: ReadonlySet<number> }[];
+}
+
+/** Splits `text` into runs of consecutive characters drawn with the same face. */
+function runsOf(text: string, rf: RoleFaces): { text: string; font: PDFFont }[] {
+  const runs: { text: string; font: PDFFont }[] = [];
+  for (const ch of text) {
+    const cp = ch.codePointAt(0) ?? 0;
+    const face = rf.faces.find((f) => f.covered.has(cp)) ?? rf.faces[0];
+    if (!face) throw new Error('renderPdf: a role without faces');
+    const last = runs.at(-1);
+    if (last && last.font === face.font) last.text += ch;
+    else runs.push({ text: ch, font: face.font });
+  }
+  return runs;
+}
+
+function drawText(page: PDFPage, heightPt: number, it: TextItem, rf: RoleFaces): void {
+  const size = it.sizeMm * PT_PER_MM;
+  // The model rotates clockwise in a y-down space; PDF rotates counter-clockwise in y-up.
+  const rad = ((it.rotateDeg ?? 0) * Math.PI) / 180;
+  let x = it.xMm * PT_PER_MM;
+  let y = heightPt - it.yMm * PT_PER_MM;
+  for (const run of runsOf(it.text, rf)) {
+    page.drawText(run.text, {
+      x,
+      y,
+      size,
+      font: run.font,
+      color: color(it.color),
+      ...(it.rotateDeg ? { rotate: degrees(-it.rotateDeg) } : {}),
+      ...(it.opacity !== undefined && it.opacity < 1 ? { opacity: it.opacity } : {}),
+    });
+    // A fallback face (e.g. for a CJK Extension B character) continues where the previous run ended.
+    const adv = run.font.widthOfTextAtSize(run.text, size);
+    x += adv * Math.cos(rad);
+    y -= adv * Math.sin(rad);
+  }
 }
 
 function svgPath(points: readonly (readonly [number, number])[], closed: boolean): string {
@@ -87,13 +116,19 @@ export async function renderPdf(doc: DocumentModel, opts: RenderPdfOptions = {})
   pdf.registerFontkit(require('fontkit') as Fontkit);
   const source = opts.fonts ?? interimFontSource;
 
-  const fonts = new Map<FontRole, PDFFont>();
+  const fonts = new Map<FontRole, RoleFaces>();
   for (const [role, text] of textByRole(doc)) {
-    // Already a harfbuzz subset with a cmap: embed as-is (subset: false), never re-subset with fontkit.
-    const font = await pdf.embedFont(await source.subset(role, text), { subset: false });
+    const subset = await source.subset(role, text);
+    const faces: RoleFaces['faces'][number][] = [];
+    for (const ttf of subset instanceof Uint8Array ? [subset] : subset) {
+      // Already a harfbuzz subset with a cmap: embed as-is (subset: false), never re-subset with fontkit.
+      const font = await pdf.embedFont(ttf, { subset: false });
+      faces.push({ font, covered: new Set(font.getCharacterSet()) });
+    }
     // Issue 5 item 1: a character no bundled font covers stops the render — never a blank box on a legal document.
-    const covered = new Set(font.getCharacterSet());
-    const missing = [...text].filter((ch) => !covered.has(ch.codePointAt(0) ?? 0) && !/\s/.test(ch));
+    const missing = [...new Set(text)].filter(
+      (ch) => !/\s/.test(ch) && !faces.some((f) => f.covered.has(ch.codePointAt(0) ?? 0)),
+    );
     if (missing.length > 0) {
       const list = missing.map((ch) => `${ch} (U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase()})`).join(', ');
       throw new DomainError(
@@ -102,9 +137,9 @@ export async function renderPdf(doc: DocumentModel, opts: RenderPdfOptions = {})
         `no bundled font has a glyph for: ${list}`,
       );
     }
-    fonts.set(role, font);
+    fonts.set(role, { faces });
   }
-  const fontFor = (role: FontRole): PDFFont => {
+  const fontFor = (role: FontRole): RoleFaces => {
     const f = fonts.get(role);
     if (!f) throw new Error(`renderPdf: no font for role ${role}`);
     return f;
@@ -167,16 +202,23 @@ export async function renderPdf(doc: DocumentModel, opts: RenderPdfOptions = {})
       );
     }
     // The convenience-copy line on every page, centred at the foot.
-    const font = fontFor(FOOTER_ROLE);
+    const footer = fontFor(FOOTER_ROLE);
     const size = FOOTER_SIZE_MM * PT_PER_MM;
-    const tw = font.widthOfTextAtSize(CONVENIENCE_NOTE, size);
-    page.drawText(CONVENIENCE_NOTE, {
-      x: (w - tw) / 2,
-      y: FOOTER_FROM_BOTTOM_MM * PT_PER_MM,
-      size,
-      font,
-      color: rgb(0.35, 0.35, 0.35),
-    });
+    const tw = runsOf(CONVENIENCE_NOTE, footer).reduce((sum, r) => sum + r.font.widthOfTextAtSize(r.text, size), 0);
+    drawText(
+      page,
+      h,
+      {
+        kind: 'text',
+        xMm: (w - tw) / 2 / PT_PER_MM,
+        yMm: model.heightMm - FOOTER_FROM_BOTTOM_MM,
+        sizeMm: FOOTER_SIZE_MM,
+        text: CONVENIENCE_NOTE,
+        font: FOOTER_ROLE,
+        color: [89, 89, 89],
+      },
+      footer,
+    );
   }
 
   const when = opts.createdAt ?? new Date();

@@ -16,7 +16,7 @@ import { DomainError } from '../domain/problem.js';
 import type { Store } from '../store/database.js';
 import { API_ERRORS, ApiError, type ApiErrorCode, DEFAULT_MESSAGES, type ErrorEnvelope } from './errors.js';
 import { healthRoutes } from './routes/health.js';
-import { zodIssuesToProblems } from './zod-problems.js';
+import { zodIssuesToProblems } from '../domain/zod-problems.js';
 
 export type App = FastifyInstance;
 

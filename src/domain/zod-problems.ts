@@ -1,5 +1,5 @@
 import { type core, z } from 'zod';
-import { type Problem, problem } from '../domain/problem.js';
+import { type Problem, problem } from './problem.js';
 
 const zh = z.locales.zhCN().localeError;
 const BILINGUAL = /^(.+?)\s*\|\|\s*(.+)$/s;

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import ExcelJS from 'exceljs';
+import { toChineseRecord } from '../../src/domain/field-names.js';
+import { SAMPLE_PROPERTY_CERTIFICATE as P, SAMPLE_REGISTRATION_PROOF as R } from '../fixtures/domain/samples.js';
+
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8' });
+
+describe('bdcert check / validate', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bdcert-cli-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('check prints a JSON verdict and exits 0/1', () => {
+    const ok = cli('check', 'id', '11010519491231002X');
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(JSON.parse(ok.stdout).valid, true);
+    const bad = cli('check', 'uscc', '11100000MB03271698');
+    assert.equal(bad.status, 1);
+    assert.equal(JSON.parse(bad.stdout).problems[0].code, 'USCC_CHECK');
+    const div = cli('check', 'division', '411526');
+    assert.equal(JSON.parse(div.stdout).name, '潢川县');
+    assert.equal(cli('check', 'identifier', P.identifier).status, 0);
+    assert.equal(cli('check', 'certno', '豫（2026）潢川县不动产权第0000123号').status, 0);
+    assert.equal(cli('check', 'unit', '411526001002GB00123F0001020').status, 1);
+  });
+
+  const rows = [
+    toChineseRecord('property-certificate', P),
+    toChineseRecord('registration-proof', R),
+    { ...toChineseRecord('property-certificate', P), 坐落: '', 面积: '-5' },
+  ];
+
+  test('validate reads CSV with Chinese headers and reports each problem by row and field', () => {
+    const headers = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+    const esc = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+    const csv = `\uFEFF${headers.join(',')}\n${rows.map((r) => headers.map((h) => esc((r as Record<string, string>)[h] ?? '')).join(',')).join('\n')}\n`;
+    writeFileSync(join(dir, 'faces.csv'), csv);
+    const r = cli('validate', join(dir, 'faces.csv'));
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stdout, /第3行 row 3 {2}错误 error {2}location（坐落）/);
+    assert.match(r.stdout, /第3行 row 3 {2}错误 error {2}area（面积）/);
+    assert.doesNotMatch(r.stdout, /第1行|第2行/);
+    assert.match(r.stdout, /共 3 行，1 行有错误/);
+  });
+
+  test('validate reads XLSX and JSON too', async () => {
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet('照面信息');
+    const headers = Object.keys(rows[0]!);
+    ws.addRow(headers);
+    ws.addRow(headers.map((h) => (rows[0] as Record<string, string>)[h]));
+    await wb.xlsx.writeFile(join(dir, 'faces.xlsx'));
+    const x = cli('validate', join(dir, 'faces.xlsx'));
+    assert.equal(x.status, 0, x.stdout + x.stderr);
+    writeFileSync(join(dir, 'faces.json'), JSON.stringify([P, { ...R, obligors: [] }]));
+    const j = cli('validate', join(dir, 'faces.json'), '--json');
+    assert.equal(j.status, 1);
+    const out = JSON.parse(j.stdout);
+    assert.equal(out.invalidRows, 1);
+    assert.equal(out.report[0].row, 2);
+    assert.match(out.report[0].problems[0].field, /^obligors/);
+  });
+});

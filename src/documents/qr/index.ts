@@ -1,3 +1,4 @@
+export { type CertificateQrCodes, type CertificateQrInput, certificateQrCodes } from './certificate.js';
 export {
   type CertificateKind,
   canonicalJson,

@@ -4,6 +4,7 @@ import { PNG } from 'pngjs';
 import { zbarDecode } from '../../../test/thirdparty/tools.js';
 import { Sm2PrivateKey } from '../../crypto/sm2.js';
 import {
+  certificateQrCodes,
   encodeInfoQr,
   type InfoQrFacts,
   isVerificationToken,
@@ -137,5 +138,17 @@ describe('信息二维码', () => {
     assert.ok(v.ok);
     assert.equal(v.claims.t, 'M');
     await assert.rejects(encodeInfoQr({ ...FACTS, issueDate: '2020/5/4' }, key.asSigner()));
+  });
+});
+
+describe('certificateQrCodes', () => {
+  test('gives both codes for a face, each decodable and consistent with its payload', async () => {
+    const key = Sm2PrivateKey.generate();
+    const token = mintVerificationToken();
+    const c = await certificateQrCodes({ baseUrl: BASE, token, facts: FACTS, signer: key.asSigner(), sizeMm: 28 });
+    assert.equal(c.queryUrl, `${BASE}/v/${token}`);
+    assert.deepEqual(zbarDecode(c.query.png), [c.queryUrl]);
+    assert.deepEqual(zbarDecode(c.info.png), [c.infoPayload]);
+    assert.ok(verifyInfoQr(c.infoPayload, key.publicKey).ok);
   });
 });

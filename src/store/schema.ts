@@ -1,6 +1,7 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { AuditTables } from '../modules/audit/tables.js';
 import type { IdentityTables } from '../modules/identity/tables.js';
+import type { RegisterTables } from '../modules/register/tables.js';
 
 /**
  * The database as Kysely sees it. Each bounded context declares its own tables next to its repository and adds them
@@ -76,4 +77,4 @@ export interface CatalogTables {
   seals: SealTable;
 }
 
-export type Database = CoreTables & CatalogTables & IdentityTables & AuditTables;
+export type Database = CoreTables & CatalogTables & IdentityTables & AuditTables & RegisterTables;

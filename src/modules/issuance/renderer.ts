@@ -1,0 +1,31 @@
+import type { FaceData } from '../../domain/face-data.js';
+import type { ActiveSeal } from '../catalog/service.js';
+
+/**
+ * What issuance needs from the documents context: a sealed OFD (the authoritative file) and a PDF convenience copy
+ * with the same layout, and the 已注销 renditions of a cancelled certificate. Kept as a port so issuance does not
+ * depend on layout details; `documents-renderer.ts` implements it with src/documents.
+ */
+export interface RenderInput {
+  readonly face: FaceData;
+  readonly seal: ActiveSeal;
+  readonly sealedAt: Date;
+  /** 查询二维码 content: the verification URL. */
+  readonly queryUrl: string;
+  /** 信息二维码 content: the signed BDC1 payload. */
+  readonly infoQr: string;
+  readonly agencyName: string;
+  /** Metadata to embed (standards.md §6). */
+  readonly meta: Readonly<Record<string, string>>;
+}
+
+export interface RenderedFiles {
+  readonly ofd: Uint8Array;
+  readonly pdf: Uint8Array;
+}
+
+export interface CertificateRenderer {
+  renderSealed(input: RenderInput): Promise<RenderedFiles>;
+  /** The 已注销 rendition: the same certificate watermarked on every page, sealed anew, referring to the original. */
+  renderCancelled(input: RenderInput & { readonly cancelledAt: Date; readonly reason: string }): Promise<RenderedFiles>;
+}

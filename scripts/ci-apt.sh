@@ -7,9 +7,10 @@
 #   zbar-tools      — zbarimg decodes both QR codes from rendered pages
 #   openssl         — SM2/SM3 interop tests (src/crypto)
 #   fontconfig      — fc-list, to check below that the CJK font is visible
+#   fonts-hanazono  — HanaMinA/B: fallback faces for CJK Extension B+ characters (生僻字, e.g. 𠮷) in src/documents/fonts.ts
 # Extra packages can be passed as arguments.
 set -euo pipefail
-need=(chromium fonts-noto-cjk fontconfig poppler-utils zbar-tools openssl "$@")
+need=(chromium fonts-noto-cjk fonts-hanazono fontconfig poppler-utils zbar-tools openssl "$@")
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -24,4 +25,5 @@ for cmd in /usr/bin/chromium pdftoppm pdftotext pdfinfo zbarimg openssl fc-list;
   command -v "$cmd" >/dev/null 2>&1 || { echo "ci-apt: $cmd missing after install" >&2; exit 1; }
 done
 fc-list :lang=zh family | grep -qi 'noto' || { echo "ci-apt: no Noto CJK font visible to fontconfig" >&2; exit 1; }
+[ -f /usr/share/fonts/truetype/hanazono/HanaMinB.ttf ] || { echo "ci-apt: HanaMinB.ttf (fonts-hanazono) missing" >&2; exit 1; }
 echo "ci-apt: system packages ready"

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { Config } from './config.js';
 import { type App, buildServer, createLogger } from './http/server.js';
 import { seedDemo } from './modules/demo/seed.js';
+import { resumeBatches, startScheduler } from './modules/issuance/sealing.js';
 import { createServices, routePlugins } from './modules/services.js';
 import { openStore, type Store } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
@@ -33,6 +34,9 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
     const log = opts.logger === false ? createLogger('silent') : createLogger(config.logLevel);
     const services = await createServices(config, store, { log });
     const demo = await seedDemo(config, store);
+    // Finish sealing batches a crash interrupted, then seal on schedule (12:00/18:00 by default) from now on.
+    const stopScheduler = startScheduler(services.issuance);
+    void resumeBatches(services.issuance).catch((err: unknown) => log.error({ err }, 'resuming seal batches failed'));
     const app = await buildServer({
       config,
       store,
@@ -69,6 +73,7 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
       url,
       stop() {
         stopping ??= (async () => {
+          stopScheduler();
           await app.close();
           await store.close();
         })();

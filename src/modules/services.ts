@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { DevCa } from '../crypto/dev-ca.js';
 import { HttpKeyStore, type KeyStore, LocalKeyStore } from '../crypto/keystore.js';
+import type { Sm2Signer } from '../crypto/sm2.js';
+import { DEFAULT_PROOF_TYPE_CODE } from '../domain/catalog.js';
 import type { App } from '../http/server.js';
 import { FsBlobStore } from '../store/blobs.js';
 import type { Store } from '../store/database.js';
@@ -17,6 +19,11 @@ import { createIdentity, type IdentityModule } from './identity/index.js';
 import { HttpSealRegistry } from './integrations/seal-registry/http.js';
 import type { SealRegistryPort } from './integrations/seal-registry/port.js';
 import { SimulatedSealRegistry } from './integrations/seal-registry/simulator.js';
+import { documentsRenderer } from './issuance/documents-renderer.js';
+import * as issuanceRepo from './issuance/repository.js';
+import { issuanceRoutes } from './issuance/routes.js';
+import { runBatch, startBatch } from './issuance/sealing.js';
+import type { IssuanceDeps } from './issuance/service.js';
 import { objectionRoutes } from './objections/routes.js';
 import { type CertificateDirectory, ObjectionService } from './objections/service.js';
 import { createFieldCrypto } from './privacy/field-crypto.js';
@@ -35,6 +42,7 @@ export interface Services {
   readonly catalog: CatalogDeps;
   readonly identity: IdentityModule;
   readonly objections: ObjectionService;
+  readonly issuance: IssuanceDeps;
 }
 
 export interface ServiceOptions {
@@ -88,9 +96,33 @@ export async function createServices(config: Config, store: Store, o: ServiceOpt
     env,
     log: { info: (d, m) => log.info(d, m), warn: (d, m) => log.warn(d, m) },
   });
-  // Until the issuance context provides its directory, no certificate is known (objections answer 404).
-  const certificates: CertificateDirectory = { describe: async () => undefined };
+  // Objections and "who accessed mine" find a certificate's issuer and holders here.
+  const certificates: CertificateDirectory = {
+    describe: async (id) => {
+      const c = /^[0-9a-f-]{36}$/.test(id)
+        ? await issuanceRepo.findCertificate(store.db, id)
+        : await issuanceRepo.findByIdentifier(store.db, id);
+      return c ? { issuingAgencyId: c.agency_id, holderKeys: c.holder_keys } : undefined;
+    },
+  };
   const objections = new ObjectionService({ db: store.db, fieldCrypto, certificates, now });
+
+  const nodeSigner = await nodeSigningKey(keys, store);
+  const issuance: IssuanceDeps = {
+    ctx,
+    catalog,
+    renderer: documentsRenderer(),
+    nodeSigner,
+    catalogConfig: { proofTypeCode: env.BDCERT_PROOF_TYPE_CODE ?? DEFAULT_PROOF_TYPE_CODE },
+    // Real-time sealing mode (Henan 三(一)5 “有条件的地市可以实现新增证照实时签章”): seal right after the entry commits.
+    onPending: (agencyId) => {
+      void startBatch(issuance, { agencyId, trigger: 'realtime', actor: { kind: 'system', id: 'realtime-sealing' } })
+        .then((b) => runBatch(issuance, b.id))
+        .catch((e: unknown) =>
+          log.error({ err: e instanceof Error ? e.message : String(e) }, 'real-time sealing failed'),
+        );
+    },
+  };
 
   // Demo steps run in this order: agencies and seals first, then the users that belong to them.
   DEMO_STEPS.length = 0;
@@ -99,7 +131,7 @@ export async function createServices(config: Config, store: Store, o: ServiceOpt
     identityDemoStep,
   );
 
-  return { ctx, certificates, keys, sealCrypto, catalog, identity, objections };
+  return { ctx, certificates, keys, sealCrypto, catalog, identity, objections, issuance };
 }
 
 export function routePlugins(s: Services): ((app: App) => void)[] {
@@ -108,7 +140,33 @@ export function routePlugins(s: Services): ((app: App) => void)[] {
     catalogRoutes(s.catalog, s.identity.auth),
     objectionRoutes(s.objections, s.identity.auth),
     auditRoutes(s.ctx.store.db, s.identity.auth, s.certificates),
+    issuanceRoutes(s.issuance, s.identity.auth),
   ];
+}
+
+/**
+ * The node's own SM2 key (signs 信息二维码 payloads; later the sync messages). Created once; its reference is kept in
+ * app_meta so a signing server's key is found again.
+ */
+async function nodeSigningKey(keys: KeyStore, store: Store): Promise<Sm2Signer> {
+  const row = await store.db
+    .selectFrom('app_meta')
+    .select('value')
+    .where('key', '=', 'node.signing_key_ref')
+    .executeTakeFirst();
+  if (row) return keys.signer(row.value);
+  const { keyRef } = await keys.generate('node signing key');
+  await store.db
+    .insertInto('app_meta')
+    .values({ key: 'node.signing_key_ref', value: keyRef })
+    .onConflict((oc) => oc.column('key').doNothing())
+    .execute();
+  const again = await store.db
+    .selectFrom('app_meta')
+    .select('value')
+    .where('key', '=', 'node.signing_key_ref')
+    .executeTakeFirstOrThrow();
+  return keys.signer(again.value);
 }
 
 /** Production: certificates come from a licensed CA; until one is imported, seal creation says so. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
@@ -35,7 +35,7 @@ export class FsBlobStore implements BlobStore {
     if (await this.has(hash)) return hash;
     await mkdir(dirname(p), { recursive: true });
     // Write then rename: a crash never leaves a half-written file under the final name.
-    const tmp = `${p}.${process.pid}.${Date.now()}.tmp`;
+    const tmp = `${p}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
     await writeFile(tmp, bytes, { mode: 0o640 });
     await rename(tmp, p);
     return hash;

@@ -54,7 +54,7 @@ export async function sealCertificate(
 ): Promise<SealOutcome> {
   const { ctx } = deps;
   const pre = await repo.findCertificate(ctx.store.db, certificateId);
-  if (!pre || pre.status !== 'pending-seal') return 'skipped';
+  if (pre?.status !== 'pending-seal') return 'skipped';
   const agency = (await catalogRepo.findAgency(ctx.store.db, pre.agency_id))!;
   const sealedAt = ctx.now();
   const seal = await activeSeal(deps.catalog, pre.agency_id, sealedAt);
@@ -75,7 +75,7 @@ export async function sealCertificate(
   const pdf = await ctx.blobs.put(files.pdf);
   return ctx.store.db.transaction().execute(async (trx) => {
     const c = await repo.lockCertificate(trx, certificateId);
-    if (!c || c.status !== 'pending-seal') return 'skipped';
+    if (c?.status !== 'pending-seal') return 'skipped';
     await applyEvent(deps, trx, c, 'seal', `加盖「${seal.name}」`, actor, {
       ofd_blob: ofd,
       pdf_blob: pdf,

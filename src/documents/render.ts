@@ -1,0 +1,49 @@
+import type { Sm2Signer } from '../crypto/sm2.js';
+import type { FaceData } from '../domain/face-data.js';
+import { sharedFontSource } from './fonts.js';
+import { layoutCertificate, watermarkCancelled } from './layout/certificate.js';
+import { sealPackage } from './ofd/seal.js';
+import { buildOfdPackage } from './ofd/writer.js';
+import { renderPdf } from './pdf/index.js';
+import { renderInfoQr } from './qr/info.js';
+import { renderQueryQr } from './qr/query.js';
+
+/**
+ * One call from face data to the sealed OFD and its PDF convenience copy, both drawn from the same page model.
+ */
+export interface SealMaterial {
+  readonly sealDer: Uint8Array;
+  readonly signerCertDer: Uint8Array;
+  readonly signer: Sm2Signer;
+  readonly picturePng: Uint8Array;
+}
+
+export interface RenderCertificateOptions {
+  readonly face: FaceData;
+  readonly seal: SealMaterial;
+  readonly time: Date;
+  readonly docId: string;
+  readonly meta: Readonly<Record<string, string>>;
+  /** The 已注销 rendition (Huangchuan 1.7). */
+  readonly cancelled?: { readonly note: string };
+}
+
+export async function renderCertificate(
+  o: RenderCertificateOptions,
+): Promise<{ ofd: Uint8Array; pdf: Uint8Array; pages: number }> {
+  const query = renderQueryQr(o.face.queryQr, { sizeMm: 24 });
+  const info = renderInfoQr(o.face.infoQr, { sizeMm: 24 });
+  let doc = layoutCertificate(o.face, { queryQrPng: query.png, infoQrPng: info.png, meta: o.meta });
+  if (o.cancelled) doc = watermarkCancelled(doc, o.cancelled.note);
+  const pkg = await buildOfdPackage(doc, { docId: o.docId, creationDate: o.time, signatures: true });
+  const ofd = await sealPackage(pkg.files, {
+    sealDer: o.seal.sealDer,
+    signerCertDer: o.seal.signerCertDer,
+    signer: o.seal.signer,
+    anchor: doc.sealAnchor!,
+    time: o.time,
+    pageIds: pkg.pageIds,
+  });
+  const pdf = await renderPdf(doc, { fonts: sharedFontSource, sealPng: o.seal.picturePng, createdAt: o.time });
+  return { ofd, pdf, pages: doc.pages.length };
+}

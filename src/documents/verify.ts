@@ -1,0 +1,182 @@
+import { unzipSync } from 'fflate';
+import { equalBytes } from '../crypto/bytes.js';
+import { parseSESSignature, type StepStatus, type VerificationStep, verifySES } from '../crypto/ses.js';
+import { sm3 } from '../crypto/sm3.js';
+import { xml } from './ofd/parse.js';
+
+/**
+ * OFD file verifier (issue 5 §7): an ordered list of checks, each passed / failed / skipped with a reason, and a
+ * verdict that is valid only if every required check passed. A fatal failure (e.g. the package cannot be read)
+ * marks the later checks skipped instead of hiding them.
+ */
+export interface RecordFacts {
+  /** Current status of the certificate in the register: 'issued' is valid; anything else is named. */
+  readonly status: string;
+  readonly statusName: string;
+  /** Metadata the record says the file must carry (CustomData name → value). */
+  readonly meta: Readonly<Record<string, string>>;
+}
+
+export interface VerifyOfdOptions {
+  readonly trustedRoots?: readonly Uint8Array[];
+  /** Looks up the certificate by its identifier when a database is reachable. */
+  readonly recordLookup?: (identifier: string) => Promise<RecordFacts | undefined>;
+}
+
+export interface OfdVerification {
+  readonly valid: boolean;
+  readonly checks: readonly VerificationStep[];
+  readonly meta: Readonly<Record<string, string>>;
+  readonly seal?: { name: string; esId: string; signingTime: string };
+}
+
+const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const strip = (p: string) => p.replace(/^\//, '');
+
+export async function verifyOfd(bytes: Uint8Array, o: VerifyOfdOptions = {}): Promise<OfdVerification> {
+  const checks: VerificationStep[] = [];
+  const add = (id: string, title: string, titleEn: string, status: StepStatus, reason?: string) =>
+    checks.push(reason === undefined ? { id, title, titleEn, status } : { id, title, titleEn, status, reason });
+  const PLAN: [string, string, string][] = [
+    ['package', 'OFD文件结构', 'OFD package structure'],
+    ['signature-present', '电子签章存在', 'electronic seal present'],
+    ['references', '文件摘要（每个被保护文件）', 'digest of every protected file'],
+    ['coverage', '无未受保护的文件', 'no unprotected file in the package'],
+    ['seal-file', '印章文件与签章值一致', 'Seal.esl matches the signed seal'],
+    ['ses', '电子签章验证（GB/T 38540）', 'electronic signature (GB/T 38540)'],
+    ['record', '与登记记录一致、证照状态有效', 'matches the register record and is valid'],
+  ];
+  const skipRest = (from: number, reason: string) => {
+    for (const [id, t, te] of PLAN.slice(from)) add(id, t, te, 'skipped', reason);
+  };
+  let files: Record<string, Uint8Array>;
+  const meta: Record<string, string> = {};
+  try {
+    files = unzipSync(bytes);
+    const ofd = xml.parse(new TextDecoder().decode(files['OFD.xml']!)) as {
+      OFD?: { DocBody?: Record<string, unknown> };
+    };
+    const body = ofd.OFD?.DocBody as
+      | { DocRoot?: string; DocInfo?: { CustomDatas?: { CustomData?: unknown } }; Signatures?: string }
+      | undefined;
+    if (!body?.DocRoot || !files[strip(String(body.DocRoot))]) throw new Error('DocRoot missing');
+    for (const cd of asArray(
+      body.DocInfo?.CustomDatas?.CustomData as
+        | { '@Name': string; '#text'?: string }
+        | { '@Name': string; '#text'?: string }[],
+    )) {
+      meta[cd['@Name']] = cd['#text'] ?? '';
+    }
+    add(...PLAN[0]!, 'passed');
+    if (!body.Signatures) {
+      add(...PLAN[1]!, 'failed', '文件未加盖电子印章 / the file is not sealed');
+      skipRest(2, '未签章 / not sealed');
+      return { valid: false, checks, meta };
+    }
+  } catch (e) {
+    add(...PLAN[0]!, 'failed', `无法读取OFD文件 / unreadable OFD: ${(e as Error).message}`);
+    skipRest(1, '文件结构无效 / package unreadable');
+    return { valid: false, checks, meta };
+  }
+  let sigXmlPath: string;
+  let signedValuePath: string;
+  let sealPath: string;
+  let refs: { path: string; value: string }[];
+  let checkMethod: string;
+  try {
+    const sigs = xml.parse(new TextDecoder().decode(files['Doc_0/Signs/Signatures.xml']!)) as {
+      Signatures: { Signature: unknown };
+    };
+    const first = asArray(sigs.Signatures.Signature as { '@BaseLoc': string } | { '@BaseLoc': string }[])[0];
+    if (!first) throw new Error('no Signature entry');
+    sigXmlPath = strip(first['@BaseLoc']);
+    const sx = xml.parse(new TextDecoder().decode(files[sigXmlPath]!)) as {
+      Signature: {
+        SignedInfo: { References: { '@CheckMethod': string; Reference: unknown }; Seal: { BaseLoc: string } };
+        SignedValue: string;
+      };
+    };
+    checkMethod = sx.Signature.SignedInfo.References['@CheckMethod'];
+    refs = asArray(sx.Signature.SignedInfo.References.Reference as { '@FileRef': string; CheckValue: string }[]).map(
+      (r) => ({ path: strip(r['@FileRef']), value: r.CheckValue }),
+    );
+    signedValuePath = strip(sx.Signature.SignedValue);
+    sealPath = strip(sx.Signature.SignedInfo.Seal.BaseLoc);
+    if (!files[signedValuePath] || !files[sealPath]) throw new Error('SignedValue.dat or Seal.esl missing');
+    add(...PLAN[1]!, 'passed');
+  } catch (e) {
+    add(...PLAN[1]!, 'failed', `签章文件缺失或无法读取 / signature files missing: ${(e as Error).message}`);
+    skipRest(2, '签章文件无效 / signature files invalid');
+    return { valid: false, checks, meta };
+  }
+  // References: SM3 (OID 1.2.156.10197.1.401, or the name) over every protected file.
+  if (!/^(1\.2\.156\.10197\.1\.401|SM3)$/i.test(checkMethod)) {
+    add(...PLAN[2]!, 'failed', `不支持的摘要算法 ${checkMethod}`);
+  } else {
+    const bad = refs
+      .filter((r) => !files[r.path] || Buffer.from(sm3(files[r.path]!)).toString('base64') !== r.value)
+      .map((r) => `/${r.path}`);
+    add(
+      ...PLAN[2]!,
+      bad.length ? 'failed' : 'passed',
+      ...(bad.length ? [`以下文件被修改或缺失 / altered or missing: ${bad.join(', ')}`] : []),
+    );
+  }
+  const covered = new Set(refs.map((r) => r.path));
+  const unprotected = Object.keys(files).filter((p) => !covered.has(p) && p !== sigXmlPath && p !== signedValuePath);
+  add(
+    ...PLAN[3]!,
+    unprotected.length ? 'failed' : 'passed',
+    ...(unprotected.length ? [`未受签章保护的文件 / unprotected: ${unprotected.join(', ')}`] : []),
+  );
+
+  let sealInfo: OfdVerification['seal'];
+  try {
+    const parsed = parseSESSignature(files[signedValuePath]!);
+    const same = equalBytes(parsed.seal.der, files[sealPath]!);
+    add(
+      ...PLAN[4]!,
+      same ? 'passed' : 'failed',
+      ...(same ? [] : ['Seal.esl 与签章值中的印章不一致 / Seal.esl differs from the signed seal']),
+    );
+    sealInfo = { name: parsed.seal.name, esId: parsed.seal.esId, signingTime: parsed.time.toISOString() };
+  } catch (e) {
+    add(...PLAN[4]!, 'failed', (e as Error).message);
+  }
+  const ses = verifySES(files[signedValuePath]!, {
+    dataHash: sm3(files[sigXmlPath]!),
+    ...(o.trustedRoots ? { trustedRoots: o.trustedRoots } : {}),
+  });
+  const sesFailed = ses.steps.filter((s) => s.status === 'failed');
+  add(
+    ...PLAN[5]!,
+    sesFailed.length ? 'failed' : 'passed',
+    ...(sesFailed.length ? [sesFailed.map((s) => `${s.title}：${s.reason ?? ''}`).join('；')] : []),
+  );
+  for (const s of ses.steps) checks.push({ ...s, id: `ses.${s.id}` });
+
+  if (!o.recordLookup) {
+    add(...PLAN[6]!, 'skipped', '未连接登记数据库 / no register database reachable');
+  } else {
+    const id = meta.ZZBS;
+    const rec = id ? await o.recordLookup(id) : undefined;
+    if (!rec) add(...PLAN[6]!, 'failed', '登记记录中没有该证照 / no such certificate in the register');
+    else {
+      const mismatched = Object.entries(rec.meta)
+        .filter(([k, v]) => meta[k] !== v)
+        .map(([k]) => k);
+      if (mismatched.length)
+        add(...PLAN[6]!, 'failed', `文件元数据与记录不一致 / metadata differs: ${mismatched.join(', ')}`);
+      else if (rec.status !== 'issued')
+        add(...PLAN[6]!, 'failed', `证照状态为「${rec.statusName}」/ status: ${rec.status}`);
+      else add(...PLAN[6]!, 'passed');
+    }
+  }
+  const required = checks.filter((c) => !c.id.startsWith('ses.'));
+  return {
+    valid: required.every((c) => c.status === 'passed' || (c.id === 'record' && c.status === 'skipped')) && ses.ok,
+    checks,
+    meta,
+    ...(sealInfo ? { seal: sealInfo } : {}),
+  };
+}

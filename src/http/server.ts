@@ -13,10 +13,10 @@ import { type Logger, pino } from 'pino';
 import type { core } from 'zod';
 import type { Config } from '../config.js';
 import { DomainError } from '../domain/problem.js';
+import { zodIssuesToProblems } from '../domain/zod-problems.js';
 import type { Store } from '../store/database.js';
 import { API_ERRORS, ApiError, type ApiErrorCode, DEFAULT_MESSAGES, type ErrorEnvelope } from './errors.js';
 import { healthRoutes } from './routes/health.js';
-import { zodIssuesToProblems } from '../domain/zod-problems.js';
 
 export type App = FastifyInstance;
 

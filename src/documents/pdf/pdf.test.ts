@@ -12,8 +12,8 @@ import {
 import { compareWithGolden } from '../../../test/thirdparty/png-compare.js';
 import { pdfInfo, pdfToPngs, pdfToText, zbarDecode } from '../../../test/thirdparty/tools.js';
 import { sealPng } from '../../crypto/seal-image.js';
+import { fontChain, subsetFace } from '../fonts.js';
 import { tokenFromUrl, verifyInfoQr } from '../qr/index.js';
-import { interimFontSource } from './fonts-interim.js';
 import { CONVENIENCE_NOTE, type PdfFontSource, renderPdf } from './index.js';
 
 const DPI = 150;
@@ -105,6 +105,17 @@ describe('PDF convenience copy', async () => {
     });
   });
 
+  test('rare characters (Extension A and B) print through the shared fallback chain and stay searchable', async () => {
+    const text = '权利人：王堃、李喆、赵赟、孙㛃、吉𠮷';
+    const page = {
+      widthMm: 210,
+      heightMm: 297,
+      items: [{ kind: 'text', xMm: 20, yMm: 30, sizeMm: 6, text, font: 'serif' } as const],
+    };
+    const out = await renderPdf({ title: 'x', pages: [page], meta: {} });
+    assert.ok(compact(pdfToText(out)).includes(text), pdfToText(out));
+  });
+
   test('a character the font lacks stops the render and is named (never a blank box)', async () => {
     const page = {
       widthMm: 210,
@@ -124,10 +135,9 @@ describe('PDF convenience copy', async () => {
     const fonts: PdfFontSource = {
       async subset(role, text) {
         const rest = [...text].filter((c) => c !== '吉' && c !== '祥').join('');
-        return [
-          (await interimFontSource.subset(role, rest)) as Uint8Array,
-          (await interimFontSource.subset(role, '吉祥')) as Uint8Array,
-        ];
+        const noto = fontChain(role)[0];
+        assert.ok(noto);
+        return [await subsetFace(noto, rest), await subsetFace(noto, '吉祥')];
       },
     };
     const text = '权利人：吉利祥和';
@@ -150,9 +160,42 @@ describe('PDF convenience copy', async () => {
     assert.ok(diff < 50, `pixels differing: ${diff}`);
     // A fallback chain that still misses a character is refused, naming it.
     const short: PdfFontSource = {
-      subset: async (role, t) => [(await interimFontSource.subset(role, t.replace(/祥/g, ''))) as Uint8Array],
+      subset: async (role, t) => [await subsetFace(fontChain(role)[0] ?? assert.fail('no face'), t.replace(/祥/g, ''))],
     };
     await assert.rejects(renderPdf({ title: 'x', pages: [page], meta: {} }, { fonts: short }), /祥 \(U\+7965\)/);
+  });
+
+  test('colours in 0–1 (layouts) and 0–255 (OFD style) both come out red', async () => {
+    for (const c of [
+      [0.78, 0.05, 0.05],
+      [200, 10, 10],
+    ] as const) {
+      const page = {
+        widthMm: 100,
+        heightMm: 50,
+        items: [
+          {
+            kind: 'path',
+            points: [
+              [10, 10],
+              [90, 10],
+              [90, 40],
+              [10, 40],
+            ],
+            closed: true,
+            fill: c,
+          } as const,
+        ],
+      };
+      const [png] = pdfToPngs(await renderPdf({ title: 'x', pages: [page], meta: {} }), 50);
+      assert.ok(png);
+      const p = PNG.sync.read(Buffer.from(png));
+      const i = (Math.floor(p.height / 2) * p.width + Math.floor(p.width / 2)) * 4;
+      assert.ok(
+        (p.data[i] ?? 0) > 180 && (p.data[i + 1] ?? 255) < 40,
+        `centre pixel for ${c}: ${p.data[i]},${p.data[i + 1]}`,
+      );
+    }
   });
 
   test('an empty document is refused', async () => {

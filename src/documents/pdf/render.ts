@@ -9,8 +9,9 @@ import {
   rgb,
 } from '@cantoo/pdf-lib';
 import { DomainError } from '../../domain/problem.js';
+import { sharedFontSource } from '../fonts.js';
 import type { DocumentModel, FontRole, PageModel, Rgb, TextItem } from '../page-model.js';
-import { interimFontSource, type PdfFontSource } from './fonts-interim.js';
+import type { PdfFontSource } from './font-source.js';
 import { drawImageRef, embedPngCached } from './images.js';
 
 /**
@@ -31,7 +32,7 @@ type Fontkit = Parameters<PDFDocumentType['registerFontkit']>[0];
 const require = createRequire(import.meta.url);
 
 export interface RenderPdfOptions {
-  /** Font source; the shared fonts module once wired, the interim npm TTF source until then. */
+  /** Font source; the shared fonts module by default. */
   readonly fonts?: PdfFontSource;
   /** Seal picture drawn at `doc.sealAnchor` when the page has no image with role 'seal' (the OFD shows it as a StampAnnot). */
   readonly sealPng?: Uint8Array;
@@ -39,10 +40,16 @@ export interface RenderPdfOptions {
   readonly createdAt?: Date;
 }
 
-/** Model colours are 0–255, as in OFD's RGB colour space. */
+/**
+ * page-model.ts does not fix the colour range: the layouts write 0–1 (`RED = [0.78, 0.05, 0.05]`), OFD's RGB space
+ * is 0–255. Any component above 1 means 0–255; otherwise 0–1 (an intended 0–255 colour with all components ≤ 1 is
+ * black either way).
+ */
 const color = (c: Rgb | undefined, fallback: Rgb = [0, 0, 0]) => {
   const [r, g, b] = c ?? fallback;
-  return rgb(r / 255, g / 255, b / 255);
+  const k = r > 1 || g > 1 || b > 1 ? 255 : 1;
+  const unit = (v: number) => Math.min(1, Math.max(0, v / k));
+  return rgb(unit(r), unit(g), unit(b));
 };
 
 /** Every character drawn per font role (plus the footer), so one subset per role covers the whole document. */
@@ -114,7 +121,7 @@ export async function renderPdf(doc: DocumentModel, opts: RenderPdfOptions = {})
   if (doc.pages.length === 0) throw new Error('renderPdf: the document has no pages');
   const pdf = await PDFDocument.create();
   pdf.registerFontkit(require('fontkit') as Fontkit);
-  const source = opts.fonts ?? interimFontSource;
+  const source: PdfFontSource = opts.fonts ?? sharedFontSource;
 
   const fonts = new Map<FontRole, RoleFaces>();
   for (const [role, text] of textByRole(doc)) {

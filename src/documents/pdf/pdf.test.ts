@@ -39,7 +39,7 @@ describe('PDF convenience copy', async () => {
   });
 
   test('zbarimg decodes both QR codes from the rendered page; the 信息二维码 verifies offline', () => {
-    const [page1] = pdfToPngs(pdf, 200);
+    const [page1] = pdfToPngs(pdf, 300); // print resolution: the info QR has ~0.3 mm modules
     assert.ok(page1);
     const codes = zbarDecode(page1);
     assert.equal(codes.length, 2, codes.join('\n'));

@@ -30,7 +30,7 @@ export interface InfoQrFacts {
   readonly number: string;
   /** 不动产单元号. */
   readonly unitNumber: string;
-  /** 权利人 names; several holders joined by 、. Masked before encoding (Huangchuan 5.2.3). */
+  /** 权利人 names; several holders joined by 、. Masked before encoding (Huangchuan 5.2.3): first character + `*`. */
   readonly holder: string;
   /** 登记时间/发证日期, `YYYYMMDD` or `YYYY-MM-DD`. */
   readonly issueDate: string;
@@ -58,11 +58,17 @@ export function keyIdOf(publicKey: Sm2PublicKey): string {
   return Buffer.from(sm3(publicKey.toSpkiDer()).subarray(0, 8)).toString('hex');
 }
 
+/**
+ * First character and one `*` per holder (`张三` → `张*`, `中国建设银行股份有限公司潢川支行` → `中*`): hides the length
+ * too, and keeps the symbol small — a long organisation name masked character by character pushed the code past
+ * what a 24 mm slot reads reliably.
+ */
 function maskHolders(holder: string): string {
   return holder
     .split('、')
     .map((n) => maskName(n))
     .filter((n) => n.length > 0)
+    .map((n) => (Array.from(n).length > 1 ? `${Array.from(n)[0]}*` : n))
     .join('、');
 }
 

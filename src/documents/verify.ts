@@ -17,8 +17,16 @@ export interface RecordFacts {
   readonly meta: Readonly<Record<string, string>>;
 }
 
+export interface SealRegistryFacts {
+  readonly status: 'active' | 'suspended' | 'revoked';
+  /** When it stopped being usable (revoked or suspended), if it did. */
+  readonly since?: Date;
+}
+
 export interface VerifyOfdOptions {
   readonly trustedRoots?: readonly Uint8Array[];
+  /** The seal registry's word on a seal code (revocation is not in the file itself). */
+  readonly sealLookup?: (esId: string) => Promise<SealRegistryFacts | undefined>;
   /** Looks up the certificate by its identifier when a database is reachable. */
   readonly recordLookup?: (identifier: string) => Promise<RecordFacts | undefined>;
 }
@@ -30,6 +38,7 @@ export interface OfdVerification {
   readonly seal?: { name: string; esId: string; signingTime: string };
 }
 
+const OPTIONAL = new Set(['record', 'seal-registry']);
 const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 const strip = (p: string) => p.replace(/^\//, '');
 
@@ -44,6 +53,7 @@ export async function verifyOfd(bytes: Uint8Array, o: VerifyOfdOptions = {}): Pr
     ['coverage', '无未受保护的文件', 'no unprotected file in the package'],
     ['seal-file', '印章文件与签章值一致', 'Seal.esl matches the signed seal'],
     ['ses', '电子签章验证（GB/T 38540）', 'electronic signature (GB/T 38540)'],
+    ['seal-registry', '签章时印章未被注销或停用', 'seal not revoked or suspended when used'],
     ['record', '与登记记录一致、证照状态有效', 'matches the register record and is valid'],
   ];
   const skipRest = (from: number, reason: string) => {
@@ -154,27 +164,42 @@ export async function verifyOfd(bytes: Uint8Array, o: VerifyOfdOptions = {}): Pr
     ...(sesFailed.length ? [sesFailed.map((s) => `${s.title}：${s.reason ?? ''}`).join('；')] : []),
   );
   for (const s of ses.steps) checks.push({ ...s, id: `ses.${s.id}` });
+  if (!o.sealLookup || !sealInfo) {
+    add(...PLAN[6]!, 'skipped', '未连接印章登记系统 / no seal registry reachable');
+  } else {
+    const facts = await o.sealLookup(sealInfo.esId);
+    const used = new Date(sealInfo.signingTime);
+    if (!facts) add(...PLAN[6]!, 'failed', `印章 ${sealInfo.esId} 未在印章登记系统中备案 / seal not registered`);
+    else if (facts.status !== 'active' && (!facts.since || facts.since <= used)) {
+      add(
+        ...PLAN[6]!,
+        'failed',
+        `签章时印章已${facts.status === 'revoked' ? '注销' : '停用'} / the seal was ${facts.status} when used`,
+      );
+    } else add(...PLAN[6]!, 'passed');
+  }
 
   if (!o.recordLookup) {
-    add(...PLAN[6]!, 'skipped', '未连接登记数据库 / no register database reachable');
+    add(...PLAN[7]!, 'skipped', '未连接登记数据库 / no register database reachable');
   } else {
     const id = meta.ZZBS;
     const rec = id ? await o.recordLookup(id) : undefined;
-    if (!rec) add(...PLAN[6]!, 'failed', '登记记录中没有该证照 / no such certificate in the register');
+    if (!rec) add(...PLAN[7]!, 'failed', '登记记录中没有该证照 / no such certificate in the register');
     else {
       const mismatched = Object.entries(rec.meta)
         .filter(([k, v]) => meta[k] !== v)
         .map(([k]) => k);
       if (mismatched.length)
-        add(...PLAN[6]!, 'failed', `文件元数据与记录不一致 / metadata differs: ${mismatched.join(', ')}`);
+        add(...PLAN[7]!, 'failed', `文件元数据与记录不一致 / metadata differs: ${mismatched.join(', ')}`);
       else if (rec.status !== 'issued')
-        add(...PLAN[6]!, 'failed', `证照状态为「${rec.statusName}」/ status: ${rec.status}`);
-      else add(...PLAN[6]!, 'passed');
+        add(...PLAN[7]!, 'failed', `证照状态为「${rec.statusName}」/ status: ${rec.status}`);
+      else add(...PLAN[7]!, 'passed');
     }
   }
   const required = checks.filter((c) => !c.id.startsWith('ses.'));
   return {
-    valid: required.every((c) => c.status === 'passed' || (c.id === 'record' && c.status === 'skipped')) && ses.ok,
+    // Without a database the record and registry checks are skipped, not failed: the file's own checks decide.
+    valid: required.every((c) => c.status === 'passed' || (OPTIONAL.has(c.id) && c.status === 'skipped')) && ses.ok,
     checks,
     meta,
     ...(sealInfo ? { seal: sealInfo } : {}),

@@ -20,7 +20,7 @@ import {
 import { renderCertificate, type SealMaterial } from '../../src/documents/render.js';
 import type { FaceData } from '../../src/domain/face-data.js';
 import { SAMPLE_PROPERTY_CERTIFICATE as P, SAMPLE_REGISTRATION_PROOF as R } from '../fixtures/domain/samples.js';
-import { renderWithOfdJs } from './ofdjs-browser.js';
+import { redShare, renderWithOfdJs } from './ofdjs-browser.js';
 import { compareWithGolden } from './png-compare.js';
 import { browserSkipReason, pdfToPngs, pdfToText, zbarDecode } from './tools.js';
 
@@ -200,6 +200,7 @@ describe('certificates from the project renderer, checked with third-party tools
       assert.ok(all.includes(compact(face.location)), '坐落 missing in ofd.js text');
       assert.deepEqual(r.stamps, [{ type: 'png', verifyRet: true }]);
       assert.equal(r.sealImages, 1);
+      assert.ok(r.sealBox && redShare(r.screenshot, r.sealBox) > 0.05, 'the seal is visibly red in the screenshot');
     });
   }
 });

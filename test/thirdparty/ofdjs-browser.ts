@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
+import { PNG } from 'pngjs';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { CHROMIUM } from './tools.js';
 
@@ -144,4 +145,19 @@ export async function renderWithOfdJs(
     server.close();
     rmSync(profile, { recursive: true, force: true });
   }
+}
+
+/** Share of seal-red pixels inside `box` of a screenshot: the seal is really visible, not just in the DOM. */
+export function redShare(png: Uint8Array, box: { x: number; y: number; width: number; height: number }): number {
+  const p = PNG.sync.read(Buffer.from(png));
+  let red = 0;
+  let all = 0;
+  for (let y = Math.max(0, Math.floor(box.y)); y < Math.min(p.height, box.y + box.height); y++) {
+    for (let x = Math.max(0, Math.floor(box.x)); x < Math.min(p.width, box.x + box.width); x++) {
+      const i = (y * p.width + x) * 4;
+      all++;
+      if ((p.data[i] ?? 0) > 170 && (p.data[i + 1] ?? 255) < 110 && (p.data[i + 2] ?? 255) < 110) red++;
+    }
+  }
+  return red / Math.max(1, all);
 }

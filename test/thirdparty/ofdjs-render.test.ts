@@ -3,13 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { PNG } from 'pngjs';
 import { DevCa } from '../../src/crypto/dev-ca.js';
 import { LocalKeyStore } from '../../src/crypto/keystore.js';
 import { sealPng } from '../../src/crypto/seal-image.js';
 import { Sm2PrivateKey } from '../../src/crypto/sm2.js';
 import { buildMiniSealedOfd } from './mini-ofd.js';
-import { renderWithOfdJs } from './ofdjs-browser.js';
+import { redShare, renderWithOfdJs } from './ofdjs-browser.js';
 import { browserSkipReason } from './tools.js';
 
 /**
@@ -21,20 +20,6 @@ const T0 = new Date('2026-01-01T00:00:00Z');
 const YEAR = 365 * 86400_000;
 const NUMBER = '豫（2024）潢川县不动产权第0001234号';
 const LOCATION = '潢川县春申街道跃进路188号';
-
-function redShare(png: Uint8Array, box: { x: number; y: number; width: number; height: number }): number {
-  const p = PNG.sync.read(Buffer.from(png));
-  let red = 0;
-  let all = 0;
-  for (let y = Math.max(0, Math.floor(box.y)); y < Math.min(p.height, box.y + box.height); y++) {
-    for (let x = Math.max(0, Math.floor(box.x)); x < Math.min(p.width, box.x + box.width); x++) {
-      const i = (y * p.width + x) * 4;
-      all++;
-      if ((p.data[i] ?? 0) > 170 && (p.data[i + 1] ?? 255) < 110 && (p.data[i + 2] ?? 255) < 110) red++;
-    }
-  }
-  return red / Math.max(1, all);
-}
 
 describe('ofd.js 0.2.6 renders a bdcert sealed OFD in Chromium', { skip }, () => {
   let dir: string;

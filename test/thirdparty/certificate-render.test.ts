@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { unzipSync } from 'fflate';
 import { PNG } from 'pngjs';
 import { DevCa } from '../../src/crypto/dev-ca.js';
 import { LocalKeyStore } from '../../src/crypto/keystore.js';
@@ -20,6 +21,7 @@ import {
 import { renderCertificate, type SealMaterial } from '../../src/documents/render.js';
 import type { FaceData } from '../../src/domain/face-data.js';
 import { SAMPLE_PROPERTY_CERTIFICATE as P, SAMPLE_REGISTRATION_PROOF as R } from '../fixtures/domain/samples.js';
+import { loadOfdJs } from './ofdjs.js';
 import { redShare, renderWithOfdJs } from './ofdjs-browser.js';
 import { compareWithGolden } from './png-compare.js';
 import { browserSkipReason, pdfToPngs, pdfToText, zbarDecode } from './tools.js';
@@ -186,6 +188,39 @@ describe('certificates from the project renderer, checked with third-party tools
       });
     });
   }
+
+  test("ofd.js's own SES parser and reference digest check accept the real sealed OFD (Node); a changed page fails", async () => {
+    const ofdjs = loadOfdJs();
+    const files = unzipSync(get('sample-certificate').ofd);
+    const sigXml = new TextDecoder().decode(
+      files['Doc_0/Signs/Sign_0/Signature.xml'] ?? assert.fail('no Signature.xml'),
+    );
+    const method = /CheckMethod="([^"]+)"/.exec(sigXml)?.[1] ?? assert.fail('no CheckMethod');
+    const refs = [...sigXml.matchAll(/FileRef="\/?([^"]+)"\s*>\s*<ofd:CheckValue>([^<]+)<\/ofd:CheckValue>/g)].map(
+      (m) => ({
+        path: m[1] ?? '',
+        hashed: m[2] ?? '',
+      }),
+    );
+    assert.ok(refs.length >= 5, `references: ${refs.length}`);
+    const items = refs.map((r) => ({
+      fileData: files[r.path] ?? assert.fail(`missing ${r.path}`),
+      hashed: r.hashed,
+      checkMethod: method,
+    }));
+    assert.equal(ofdjs.digestCheck(items), true);
+    const page = items.findIndex((_, i) => refs[i]?.path.includes('Content.xml'));
+    assert.ok(page >= 0);
+    const tampered = items.map((it, i) =>
+      i === page ? { ...it, fileData: new Uint8Array([...it.fileData, 0x20]) } : it,
+    );
+    assert.equal(ofdjs.digestCheck(tampered), false);
+    const ses = await ofdjs.parseSesSignature(
+      files['Doc_0/Signs/Sign_0/SignedValue.dat'] ?? assert.fail('no SignedValue.dat'),
+    );
+    assert.equal(ses.verifyRet, true);
+    assert.equal(ses.SES_Signature.toSign.eseal.esealInfo.property.name, '潢川县自然资源局不动产登记专用章');
+  });
 
   const skip = browserSkipReason();
   for (const c of CASES) {

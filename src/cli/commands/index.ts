@@ -3,11 +3,13 @@ import { register as audit } from './audit.js';
 import { register as backup } from './backup.js';
 import { register as check } from './check.js';
 import { register as migrate } from './migrate.js';
+import { register as render } from './render.js';
 import { register as start } from './start.js';
 import { register as users } from './users.js';
 import { register as validate } from './validate.js';
+import { register as verify } from './verify.js';
 
 /** Each command file exports one `register(program)`; add new commands to this list. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [start, migrate, audit, backup, users, check, validate];
+export const commands: RegisterCommand[] = [start, migrate, audit, backup, users, check, validate, render, verify];

@@ -92,13 +92,25 @@ export function registrationMarkSvg(): string {
   ].join('');
 }
 
-/** Draws the mark into `raster` in the square (x, y, size) with 4×4 supersampling per pixel. */
-export function drawRegistrationMark(raster: Raster, x: number, y: number, size: number): void {
+/** Per-pixel colour and coverage of the mark at one size; computed once per size (the mark is on every certificate). */
+interface Tile {
+  readonly rgb: Uint8Array;
+  readonly alpha: Float32Array;
+}
+const tiles = new Map<number, Tile>();
+
+function tileOf(size: number): Tile {
+  const hit = tiles.get(size);
+  if (hit) return hit;
   const ss = 4;
+  const rgbOut = new Uint8Array(size * size * 3);
+  const alphaOut = new Float32Array(size * size);
   for (let py = 0; py < size; py++) {
     for (let px = 0; px < size; px++) {
       // Colour of each subsample = the topmost shape containing it; outside the outer disc stays transparent.
-      const acc = [0, 0, 0];
+      let r = 0;
+      let g = 0;
+      let b = 0;
       let hits = 0;
       for (let sy = 0; sy < ss; sy++) {
         for (let sx = 0; sx < ss; sx++) {
@@ -107,20 +119,36 @@ export function drawRegistrationMark(raster: Raster, x: number, y: number, size:
           let rgb: readonly [number, number, number] | undefined;
           for (const s of SHAPES) if (s.inside(ux, uy)) rgb = s.rgb;
           if (rgb) {
-            acc[0] = (acc[0] ?? 0) + rgb[0];
-            acc[1] = (acc[1] ?? 0) + rgb[1];
-            acc[2] = (acc[2] ?? 0) + rgb[2];
+            r += rgb[0];
+            g += rgb[1];
+            b += rgb[2];
             hits++;
           }
         }
       }
-      if (hits === 0) continue;
-      const rgb: [number, number, number] = [
-        Math.round((acc[0] ?? 0) / hits),
-        Math.round((acc[1] ?? 0) / hits),
-        Math.round((acc[2] ?? 0) / hits),
-      ];
-      raster.blend(x + px, y + py, rgb, hits / (ss * ss));
+      const i = py * size + px;
+      if (hits > 0) {
+        rgbOut[i * 3] = Math.round(r / hits);
+        rgbOut[i * 3 + 1] = Math.round(g / hits);
+        rgbOut[i * 3 + 2] = Math.round(b / hits);
+      }
+      alphaOut[i] = hits / (ss * ss);
+    }
+  }
+  const tile = { rgb: rgbOut, alpha: alphaOut };
+  if (tiles.size > 16) tiles.clear();
+  tiles.set(size, tile);
+  return tile;
+}
+
+/** Draws the mark into `raster` in the square (x, y, size), antialiased by 4×4 supersampling. */
+export function drawRegistrationMark(raster: Raster, x: number, y: number, size: number): void {
+  const t = tileOf(size);
+  for (let py = 0; py < size; py++) {
+    for (let px = 0; px < size; px++) {
+      const i = py * size + px;
+      const a = t.alpha[i] ?? 0;
+      if (a > 0) raster.blend(x + px, y + py, [t.rgb[i * 3] ?? 0, t.rgb[i * 3 + 1] ?? 0, t.rgb[i * 3 + 2] ?? 0], a);
     }
   }
 }

@@ -25,7 +25,8 @@ describe('bdcert render / verify', () => {
     assert.equal(ok.status, 0, ok.stdout + ok.stderr);
     assert.match(ok.stdout, /结论：有效 \/ verdict: VALID/);
     const bytes = readFileSync(out.ofd);
-    bytes[bytes.length >> 1] ^= 0xff;
+    const mid = bytes.length >> 1;
+    bytes[mid] = bytes[mid]! ^ 0xff;
     writeFileSync(join(dir, 'bad.ofd'), bytes);
     const bad = cli('verify', join(dir, 'bad.ofd'), '--offline');
     assert.equal(bad.status, 1);

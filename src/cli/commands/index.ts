@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { register as audit } from './audit.js';
 import { register as backup } from './backup.js';
 import { register as check } from './check.js';
+import { register as importStock } from './import-stock.js';
 import { register as migrate } from './migrate.js';
 import { register as render } from './render.js';
 import { register as start } from './start.js';
@@ -12,4 +13,4 @@ import { register as verify } from './verify.js';
 /** Each command file exports one `register(program)`; add new commands to this list. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [start, migrate, audit, backup, users, check, validate, render, verify];
+export const commands: RegisterCommand[] = [start, migrate, audit, backup, users, check, validate, render, verify, importStock];

@@ -20,6 +20,21 @@ export async function allocateSerial(db: Db, agencyId: string, year: number, kin
   return Number(r.rows[0]!.last_serial);
 }
 
+/** Historical stock keeps its paper number; the counter moves past it so new numbers never collide. */
+export async function reserveSerial(
+  db: Db,
+  agencyId: string,
+  year: number,
+  kind: string,
+  serial: number,
+): Promise<void> {
+  await sql`
+    insert into certificate_counters (agency_id, year, kind, last_serial) values (${agencyId}, ${year}, ${kind}, ${serial})
+    on conflict (agency_id, year, kind) do update set last_serial = greatest(certificate_counters.last_serial, ${serial})`.execute(
+    db,
+  );
+}
+
 export async function insertCertificate(
   db: Db,
   row: Omit<CertificateRow, 'created_at' | 'updated_at' | 'collected' | 'pledged'>,

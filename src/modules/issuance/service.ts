@@ -5,7 +5,11 @@ import { sm3Hex } from '../../crypto/sm3.js';
 import { encodeInfoQr } from '../../documents/qr/info.js';
 import { mintVerificationToken, verificationUrl } from '../../documents/qr/query.js';
 import { type CatalogConfig, type CertificateKind, typeCodeOf } from '../../domain/catalog.js';
-import { formatCertificateNumber } from '../../domain/certificate-number.js';
+import {
+  formatCertificateNumber,
+  normaliseCertificateNumber,
+  parseCertificateNumber,
+} from '../../domain/certificate-number.js';
 import { type DocumentDecision, decideDocument } from '../../domain/document-decision.js';
 import { type FaceData, type FaceInput, validateFace } from '../../domain/face-data.js';
 import { makeIdentifier } from '../../domain/identifier.js';
@@ -80,6 +84,7 @@ export async function recordEntry(
   input: RegisterEntryInput & { agencyId: string },
   actor: AuditActor,
   source: 'api' | 'table-import' | 'stock-import' = 'api',
+  opts: { readonly stockNumber?: string; readonly stockIdentifier?: string } = {},
 ): Promise<RecordResult> {
   const { ctx } = deps;
   const agency = await catalogRepo.findAgency(ctx.store.db, input.agencyId);
@@ -132,9 +137,25 @@ export async function recordEntry(
       payload_sm3: payloadSm3,
       outcome: outcome as EntryOutcome,
     });
-    const superseded = await applyToRegister(deps, trx, input, entryId, actor, outcome);
+    // Historical stock (Nanyang Art. 11) records what is already in force: it supersedes nothing.
+    const superseded =
+      source === 'stock-import' ? [] : await applyToRegister(deps, trx, input, entryId, actor, outcome);
     if (superseded.length) outcome.superseded = superseded;
     if (decision.document !== 'none' && input.face) {
+      let reuse: { year: number; serial: number } | undefined;
+      if (opts.stockNumber) {
+        const parsed = parseCertificateNumber(opts.stockNumber);
+        if (parsed?.kind !== decision.document) {
+          throw new DomainError(
+            'STOCK_NUMBER_INVALID',
+            '存量证照的证号无效或与证照种类不符',
+            'Stock certificate number invalid or of the other kind',
+            'certificateNo',
+          );
+        }
+        reuse = { year: parsed.year, serial: parsed.serial };
+        await repo.reserveSerial(trx, agency.id, parsed.year, decision.document, parsed.serial);
+      }
       const cert = await issue(deps, trx, {
         agency,
         input,
@@ -144,6 +165,9 @@ export async function recordEntry(
         token,
         actor,
         now,
+        ...(reuse ? { reuse } : {}),
+        ...(opts.stockNumber ? { number: normaliseCertificateNumber(opts.stockNumber) } : {}),
+        ...(opts.stockIdentifier ? { identifier: opts.stockIdentifier } : {}),
       });
       outcome.certificateId = cert.id;
       outcome.certificateNo = cert.number;
@@ -407,6 +431,9 @@ interface IssueArgs {
   readonly predecessorId?: string;
   /** Reissue at a new version keeps the number (correction, Huangchuan 4.3). */
   readonly reuse?: { readonly year: number; readonly serial: number };
+  /** Historical stock: the paper certificate's number as printed, and its identifier when one was issued. */
+  readonly number?: string;
+  readonly identifier?: string;
 }
 
 /** Allocates number and identifier, completes and validates the face data, inserts the pending certificate. */
@@ -419,20 +446,24 @@ export async function issue(
   const year = a.reuse?.year ?? Number(a.face.registeredOn.slice(0, 4));
   const serial = a.reuse?.serial ?? (await repo.allocateSerial(trx, a.agency.id, year, a.kind));
   const version = a.version ?? 1;
-  const number = formatCertificateNumber({
-    provinceAbbr: a.agency.province_abbr,
-    year,
-    cityCounty: a.agency.city_county_name,
-    kind: a.kind,
-    serial,
-  });
+  const number =
+    a.number ??
+    formatCertificateNumber({
+      provinceAbbr: a.agency.province_abbr,
+      year,
+      cityCounty: a.agency.city_county_name,
+      kind: a.kind,
+      serial,
+    });
   // 流水号: year + 7-digit serial — unique per (type code, issuer) because numbers are (C0203 A.3 leaves it to the issuer).
-  const identifier = makeIdentifier({
-    typeCode: typeCodeOf(a.kind, deps.catalogConfig),
-    issuerCode: a.agency.uscc,
-    serial: `${year}${String(serial).padStart(7, '0')}`,
-    version,
-  });
+  const identifier =
+    a.identifier ??
+    makeIdentifier({
+      typeCode: typeCodeOf(a.kind, deps.catalogConfig),
+      issuerCode: a.agency.uscc,
+      serial: `${year}${String(serial).padStart(7, '0')}`,
+      version,
+    });
   const queryUrl = verificationUrl(ctx.config.baseUrl, a.token);
   const holderNames = a.face.holders.map((h) => h.name).join('、');
   const infoQr = await encodeInfoQr(

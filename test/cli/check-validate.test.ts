@@ -25,7 +25,9 @@ describe('bdcert check / validate', () => {
     const div = cli('check', 'division', '411526');
     assert.equal(JSON.parse(div.stdout).name, '潢川县');
     assert.equal(cli('check', 'identifier', P.identifier).status, 0);
-    assert.equal(cli('check', 'certno', '豫（2026）潢川县不动产权第0000123号').status, 0);
+    const certno = cli('check', 'certno', '豫（2026）潢川县不动产权第0000123号');
+    assert.equal(certno.status, 0);
+    assert.equal(JSON.parse(certno.stdout).normalised, '豫(2026)潢川县不动产权第0000123号');
     assert.equal(cli('check', 'unit', '411526001002GB00123F0001020').status, 1);
   });
 

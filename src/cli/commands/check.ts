@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { checkCertificateNumber } from '../../domain/certificate-number.js';
+import { checkCertificateNumber, normaliseCertificateNumber } from '../../domain/certificate-number.js';
 import { checkIdentifier } from '../../domain/identifier.js';
 import { hasErrors, type Problem } from '../../domain/problem.js';
 import { divisionName } from '../../domain/validators/division.js';
 import { checkIdNumber } from '../../domain/validators/id-number.js';
-import { checkUnitNumber } from '../../domain/validators/unit-number.js';
+import { checkUnitNumber, normaliseUnitNumber } from '../../domain/validators/unit-number.js';
 import { checkUscc } from '../../domain/validators/uscc.js';
 
 const CHECKS: Record<string, (v: string) => Problem[]> = {
@@ -27,6 +27,13 @@ const CHECKS: Record<string, (v: string) => Problem[]> = {
         ],
 };
 
+/** The stored form of a value the check accepts (full-width brackets → half-width, spaces dropped, x → X). */
+const NORMALISE: Record<string, (v: string) => string> = {
+  id: (v) => v.trim().toUpperCase(),
+  unit: normaliseUnitNumber,
+  certno: normaliseCertificateNumber,
+};
+
 /** `bdcert check <kind> <value>` — a JSON verdict for data preparers; exit 0 valid, 1 invalid. */
 export function register(program: Command): void {
   program
@@ -44,7 +51,10 @@ export function register(program: Command): void {
       }
       const problems = check(value);
       const valid = !hasErrors(problems);
-      const extra = kind === 'division' && valid ? { name: divisionName(value) } : {};
+      const extra: Record<string, string | undefined> = {};
+      if (kind === 'division' && valid) extra.name = divisionName(value);
+      const norm = NORMALISE[kind]?.(value);
+      if (valid && norm !== undefined && norm !== value) extra.normalised = norm;
       console.log(JSON.stringify({ kind, value, valid, ...extra, problems }, null, 2));
       process.exit(valid ? 0 : 1);
     });

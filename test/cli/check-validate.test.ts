@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -48,6 +48,19 @@ describe('bdcert check / validate', () => {
     assert.match(r.stdout, /第3行 row 3 {2}错误 error {2}area（面积）/);
     assert.doesNotMatch(r.stdout, /第1行|第2行/);
     assert.match(r.stdout, /共 3 行，1 行有错误/);
+  });
+
+  test('the committed template test/fixtures/domain/samples.csv holds the two samples and validates', () => {
+    // The data preparers' template: Chinese headers of both kinds, one row each; it must not drift from samples.ts.
+    const path = 'test/fixtures/domain/samples.csv';
+    const two = rows.slice(0, 2);
+    const headers = [...new Set(two.flatMap((r) => Object.keys(r)))];
+    const esc = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+    const expected = `\uFEFF${headers.join(',')}\n${two.map((r) => headers.map((h) => esc((r as Record<string, string>)[h] ?? '')).join(',')).join('\n')}\n`;
+    assert.equal(readFileSync(path, 'utf8'), expected);
+    const r = cli('validate', path);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /共 2 行，0 行有错误，0 条警告/);
   });
 
   test('validate reads XLSX and JSON too', async () => {

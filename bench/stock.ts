@@ -42,9 +42,9 @@ try {
     if (i === 1) out.write(`${headers.join(',')}\n`);
     const esc = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
     if (!out.write(`${headers.map((h) => esc(row[h] ?? '')).join(',')}\n`))
-      await new Promise((r) => out.once('drain', r));
+      await new Promise<void>((r) => out.once('drain', () => r()));
   }
-  await new Promise((r) => out.end(r));
+  await new Promise<void>((r) => out.end(() => r()));
   const config = loadConfig({
     ...process.env,
     DATA_DIR: join(dir, 'data'),

@@ -1,7 +1,7 @@
 import type { Sm2Signer } from '../crypto/sm2.js';
 import type { FaceData } from '../domain/face-data.js';
 import { sharedFontSource } from './fonts.js';
-import { layoutCertificate, watermarkCancelled } from './layout/certificate.js';
+import { annotate, layoutCertificate, watermarkCancelled } from './layout/certificate.js';
 import { sealPackage } from './ofd/seal.js';
 import { buildOfdPackage } from './ofd/writer.js';
 import { renderPdf } from './pdf/index.js';
@@ -26,6 +26,8 @@ export interface RenderCertificateOptions {
   readonly meta: Readonly<Record<string, string>>;
   /** The 已注销 rendition (Huangchuan 1.7). */
   readonly cancelled?: { readonly note: string };
+  /** 加注件: an annotated copy for a user, stamped with the use cause, user and expiry on every page. */
+  readonly annotation?: string;
 }
 
 export async function renderCertificate(
@@ -35,6 +37,7 @@ export async function renderCertificate(
   const info = renderInfoQr(o.face.infoQr, { sizeMm: 24 });
   let doc = layoutCertificate(o.face, { queryQrPng: query.png, infoQrPng: info.png, meta: o.meta });
   if (o.cancelled) doc = watermarkCancelled(doc, o.cancelled.note);
+  if (o.annotation) doc = annotate(doc, o.annotation);
   const pkg = await buildOfdPackage(doc, { docId: o.docId, creationDate: o.time, signatures: true });
   const ofd = await sealPackage(pkg.files, {
     sealDer: o.seal.sealDer,

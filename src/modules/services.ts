@@ -5,6 +5,7 @@ import { HttpKeyStore, type KeyStore, LocalKeyStore } from '../crypto/keystore.j
 import type { Sm2Signer } from '../crypto/sm2.js';
 import { DEFAULT_PROOF_TYPE_CODE } from '../domain/catalog.js';
 import type { App } from '../http/server.js';
+import { webRoutes } from '../http/web.js';
 import { FsBlobStore } from '../store/blobs.js';
 import type { Store } from '../store/database.js';
 import { auditRoutes } from './audit/routes.js';
@@ -22,6 +23,7 @@ import { SimulatedSealRegistry } from './integrations/seal-registry/simulator.js
 import { documentsRenderer } from './issuance/documents-renderer.js';
 import * as issuanceRepo from './issuance/repository.js';
 import { issuanceRoutes } from './issuance/routes.js';
+import { sharingRoutes } from './sharing/routes.js';
 import { runBatch, startBatch } from './issuance/sealing.js';
 import type { IssuanceDeps } from './issuance/service.js';
 import { objectionRoutes } from './objections/routes.js';
@@ -141,6 +143,8 @@ export function routePlugins(s: Services): ((app: App) => void)[] {
     objectionRoutes(s.objections, s.identity.auth),
     auditRoutes(s.ctx.store.db, s.identity.auth, s.certificates),
     issuanceRoutes(s.issuance, s.identity.auth),
+    sharingRoutes({ issuance: s.issuance }, s.identity.auth),
+    (app) => webRoutes(app),
   ];
 }
 

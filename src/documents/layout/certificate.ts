@@ -192,3 +192,23 @@ export function watermarkCancelled(doc: DocumentModel, note?: string): DocumentM
     })),
   };
 }
+
+/**
+ * 加注件 (standards.md §9): the same certificate with a line on every page saying for whom, for what and until when
+ * it may be used; the file is sealed anew, so the annotation cannot be removed without breaking the seal.
+ */
+export function annotate(doc: DocumentModel, note: string): DocumentModel {
+  return {
+    ...doc,
+    title: `${doc.title}（加注件）`,
+    pages: doc.pages.map((p) => ({
+      ...p,
+      items: [
+        ...p.items,
+        ...wrap(`【加注件】${note}`, PAGE_W - 2 * MARGIN, 3).map((l, i) =>
+          text(MARGIN, 8 + i * 4, l, 3, 'serif-bold', { color: [0.1, 0.25, 0.6] }),
+        ),
+      ],
+    })),
+  };
+}

@@ -1,0 +1,206 @@
+import type { FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { DomainError } from '../../domain/problem.js';
+import { requireInstitution } from '../../http/auth.js';
+import { ApiError } from '../../http/errors.js';
+import type { App } from '../../http/server.js';
+import * as sharing from './service.js';
+
+const purpose = z
+  .string({ error: '用证事由必填||purpose (用证事由) is required' })
+  .trim()
+  .min(2, '用证事由必填||purpose (用证事由) is required')
+  .max(200)
+  .meta({ description: '用证事由', example: '个人住房抵押贷款审批' });
+const caseNo = z
+  .string({ error: '业务编号必填||caseNo is required' })
+  .trim()
+  .min(1, '业务编号必填||caseNo is required')
+  .max(64)
+  .meta({ description: '所办理事项的业务编号', example: 'JH-DK-2026-001234' });
+const holderCode = z
+  .string()
+  .trim()
+  .min(1, '持证主体代码必填||holderCode is required')
+  .max(50)
+  .meta({ description: '持证主体代码（身份证号或统一社会信用代码），放在请求体中' });
+const holderCodeType = z
+  .string()
+  .regex(/^\d{3}$/, '持证主体代码类型为3位代码||holderCodeType is a 3-digit code')
+  .meta({ description: '持证主体代码类型（C0203 附录B.2），如111公民身份号码' });
+const identifier = z.string().trim().min(20).max(200).meta({ description: '电子证照标识' });
+const Use = { purpose, caseNo, holderCode, holderCodeType };
+
+const Summary = z.object({
+  identifier: z.string(),
+  certificateNo: z.string(),
+  kind: z.string(),
+  status: z.string(),
+  statusName: z.string(),
+  issuer: z.string(),
+  registeredOn: z.string(),
+  location: z.string(),
+  holders: z.string(),
+});
+
+const tags = ['sharing'];
+const meta = (req: FastifyRequest) => ({ ip: req.ip, requestId: req.id });
+const institution = (req: FastifyRequest) => {
+  const p = req.principal;
+  if (p?.kind !== 'institution')
+    throw new ApiError('UNAUTHENTICATED', '请提供用证单位凭证', 'Institution credentials required');
+  return p;
+};
+const notFound = (e: unknown) => {
+  if (e instanceof DomainError && e.code === 'NOT_FOUND')
+    throw new ApiError('NOT_FOUND', e.message, e.messageEn, e.field);
+  throw e;
+};
+const useOf = (b: { purpose: string; caseNo: string; holderCode: string; holderCodeType: string }) => ({
+  purpose: b.purpose,
+  caseNo: b.caseNo,
+  holderCode: b.holderCode,
+  holderCodeType: b.holderCodeType,
+});
+
+/** `/api/v1/share/*`: the four C0124 interfaces for institutions (client credentials or SM2-signed requests). */
+export function sharingRoutes(deps: sharing.SharingDeps, auth: (app: App) => void): (app: App) => void {
+  return (app) => {
+    auth(app);
+    const r = app.withTypeProvider<ZodTypeProvider>();
+    r.post(
+      '/api/v1/share/search',
+      {
+        schema: {
+          tags,
+          summary: '检索：按持证主体查询证照 / search a holder’s certificates',
+          body: z
+            .object({ ...Use, certificateType: z.enum(['property-certificate', 'registration-proof']).optional() })
+            .meta({
+              example: {
+                purpose: '个人住房抵押贷款审批',
+                caseNo: 'JH-DK-2026-001234',
+                holderCode: '11010519491231002X',
+                holderCodeType: '111',
+              },
+            }),
+          response: { 200: z.object({ items: z.array(Summary) }) },
+        },
+        preHandler: requireInstitution('search'),
+      },
+      async (req) => ({
+        items: await sharing.search(deps, institution(req), useOf(req.body), req.body.certificateType, meta(req)),
+      }),
+    );
+    r.post(
+      '/api/v1/share/info',
+      {
+        schema: {
+          tags,
+          summary: '信息获取：获取证照照面信息 / retrieve face data',
+          body: z.object({ ...Use, identifier, fields: z.array(z.string()).max(60).optional() }),
+          response: { 200: z.object({ summary: Summary, face: z.record(z.string(), z.unknown()) }) },
+        },
+        preHandler: requireInstitution('info'),
+      },
+      async (req) =>
+        sharing
+          .info(deps, institution(req), req.body.identifier, useOf(req.body), req.body.fields, meta(req))
+          .catch(notFound),
+    );
+    r.post(
+      '/api/v1/share/download',
+      {
+        schema: {
+          tags,
+          summary: '下载：获取加注件（注明用证单位、事由、有效期并重新签章）/ download the annotated copy',
+          body: z.object({ ...Use, identifier, format: z.enum(['ofd', 'pdf']).default('ofd') }),
+        },
+        preHandler: requireInstitution('download'),
+      },
+      async (req, reply) => {
+        const p = institution(req);
+        const d = await sharing
+          .download(deps, p, req.body.identifier, useOf(req.body), p.institutionName, meta(req))
+          .catch(notFound);
+        return reply
+          .type(req.body.format === 'pdf' ? 'application/pdf' : 'application/ofd')
+          .header(
+            'content-disposition',
+            `attachment; filename*=UTF-8''${encodeURIComponent(`${d.summary.certificateNo}_加注件.${req.body.format}`)}`,
+          )
+          .header('x-annotation-expires', d.expires.toISOString())
+          .send(Buffer.from(req.body.format === 'pdf' ? d.pdf : d.ofd));
+      },
+    );
+    r.post(
+      '/api/v1/share/verify',
+      {
+        schema: {
+          tags,
+          summary: '信息验证：逐项比对提交的照面信息 / verify submitted face items',
+          body: z.object({
+            ...Use,
+            identifier,
+            face: z
+              .record(z.string(), z.unknown())
+              .meta({ example: { certificateNo: '豫(2026)潢川县不动产权第0000123号', area: 98.56 } }),
+          }),
+          response: {
+            200: z.object({ summary: Summary, matches: z.record(z.string(), z.boolean()), allMatch: z.boolean() }),
+          },
+        },
+        preHandler: requireInstitution('verify'),
+      },
+      async (req) =>
+        sharing
+          .verifyFields(deps, institution(req), req.body.identifier, useOf(req.body), req.body.face, meta(req))
+          .catch(notFound),
+    );
+
+    // Public verification (查询二维码, issue 7 §4): status and masked facts, no sign-in; a file upload is checked too.
+    r.get(
+      '/api/v1/verify/:token',
+      {
+        schema: {
+          tags: ['verification'],
+          summary: '扫码核验（公开）：证照状态与脱敏信息 / public status behind a QR token',
+          params: z.object({ token: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/) }),
+          response: { 200: Summary.extend({ unitNo: z.string(), sealedAt: z.string().nullable() }) },
+        },
+      },
+      async (req) => {
+        const s = await sharing.publicStatus(deps, req.params.token);
+        if (!s) throw new ApiError('NOT_FOUND', '未找到该证照，请确认二维码', 'No certificate for this code');
+        return s;
+      },
+    );
+    r.post(
+      '/api/v1/verify/file',
+      {
+        schema: {
+          tags: ['verification'],
+          summary: '上传OFD文件核验（公开）/ verify an uploaded OFD file',
+          description: '请求体为OFD文件的原始字节（Content-Type: application/ofd 或 application/octet-stream）。',
+        },
+      },
+      async (req) => {
+        const body = req.body as Buffer | undefined;
+        if (!body?.length) throw new ApiError('BAD_REQUEST', '请上传OFD文件', 'Upload an OFD file', 'file');
+        const v = await sharing.verifyUploadedFile(deps, new Uint8Array(body));
+        return {
+          valid: v.valid,
+          checks: v.checks,
+          meta: { ZZBH: v.meta.ZZBH ?? null, ZZBS: v.meta.ZZBS ?? null },
+          seal: v.seal ?? null,
+        };
+      },
+    );
+    app.addContentTypeParser(
+      ['application/ofd', 'application/octet-stream', 'application/zip'],
+      { parseAs: 'buffer', bodyLimit: 20 * 1024 * 1024 },
+      (_req, body, done) => done(null, body),
+    );
+  };
+}

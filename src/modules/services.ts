@@ -23,13 +23,13 @@ import { SimulatedSealRegistry } from './integrations/seal-registry/simulator.js
 import { documentsRenderer } from './issuance/documents-renderer.js';
 import * as issuanceRepo from './issuance/repository.js';
 import { issuanceRoutes } from './issuance/routes.js';
-import { sharingRoutes } from './sharing/routes.js';
 import { runBatch, startBatch } from './issuance/sealing.js';
 import type { IssuanceDeps } from './issuance/service.js';
 import { objectionRoutes } from './objections/routes.js';
 import { type CertificateDirectory, ObjectionService } from './objections/service.js';
 import { createFieldCrypto } from './privacy/field-crypto.js';
 import { loadFieldMasterKey } from './privacy/master-key.js';
+import { sharingRoutes } from './sharing/routes.js';
 
 /**
  * The composition root of the application services: one place that turns configuration into ports and adapters

@@ -74,7 +74,10 @@ describe('OFD certificates', () => {
         .map((t) => ({ t, w: p.widthMm, h: p.heightMm, page: p })),
     );
     for (const { t, w, h } of all) {
-      assert.ok(t.xMm >= 0 && t.yMm - t.sizeMm >= 0 && t.yMm <= h, `inside the page: ${t.text.slice(0, 10)}`);
+      assert.ok(
+        t.xMm >= 0 && t.xMm < w && t.yMm - t.sizeMm >= 0 && t.yMm <= h,
+        `inside the page: ${t.text.slice(0, 10)}`,
+      );
     }
     for (const p of doc.pages) {
       const texts = p.items.filter((i): i is TextItem => i.kind === 'text' && !i.rotateDeg);

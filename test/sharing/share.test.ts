@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { verifyOfd } from '../../src/documents/verify.js';
 import type { FaceInput } from '../../src/domain/face-data.js';
+import type { AuditResult } from '../../src/modules/audit/tables.js';
 import { SAMPLE_PROPERTY_CERTIFICATE as P } from '../fixtures/domain/samples.js';
 import { type AppFixture, appFixture, auth } from '../support/app.js';
 import { TEST_BACKEND } from '../support/store.js';
@@ -93,7 +94,7 @@ describe(`sharing interfaces and public verification [${TEST_BACKEND}]`, () => {
   };
   const call = (path: string, authz: string, body: object) =>
     fx.app.inject({ method: 'POST', url: `/api/v1/share/${path}`, headers: { authorization: authz }, payload: body });
-  const audits = (action: string, result: string) =>
+  const audits = (action: string, result: AuditResult) =>
     fx.store.db
       .selectFrom('audit.entries')
       .selectAll()

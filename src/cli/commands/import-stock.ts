@@ -1,5 +1,5 @@
-import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
 
 /**
  * `bdcert import-stock <file> --agency <行政区划代码|统一社会信用代码>` — historical stock (CSV/XLSX/JSON with the
@@ -31,7 +31,9 @@ export function register(program: Command): void {
         await migrateToLatest(store.db);
         const services = await createServices(config, store);
         await seedDemo(config, store);
-        const agency = (await catalog.listAgencies(store.db)).find((a) => a.region_code === o.agency || a.uscc === o.agency);
+        const agency = (await catalog.listAgencies(store.db)).find(
+          (a) => a.region_code === o.agency || a.uscc === o.agency,
+        );
         if (!agency) {
           console.error(`找不到登记机构 ${o.agency} / agency not found`);
           process.exitCode = 2;
@@ -40,7 +42,12 @@ export function register(program: Command): void {
         const actor = { kind: 'system' as const, id: 'import-stock' };
         const tty = process.stderr.isTTY;
         const bar = new cliProgress.SingleBar(
-          { format: '导入 import |{bar}| {value}/{total} {percentage}% · {rate}/s · 剩余 ETA {eta_formatted}', noTTYOutput: !tty, notTTYSchedule: 5000, stream: process.stderr },
+          {
+            format: '导入 import |{bar}| {value}/{total} {percentage}% · {rate}/s · 剩余 ETA {eta_formatted}',
+            noTTYOutput: !tty,
+            notTTYSchedule: 5000,
+            stream: process.stderr,
+          },
           cliProgress.Presets.shades_classic,
         );
         const t0 = Date.now();
@@ -53,19 +60,33 @@ export function register(program: Command): void {
             console.error(`校验完成 validated: ${rows} 行 rows, ${bad} 行有错误 invalid`);
             bar.start(rows - bad, 0, { rate: '0' });
           },
-          onProgress: (done) => bar.update(done, { rate: (done / Math.max(0.001, (Date.now() - t0) / 1000)).toFixed(0) }),
+          onProgress: (done) =>
+            bar.update(done, { rate: (done / Math.max(0.001, (Date.now() - t0) / 1000)).toFixed(0) }),
         });
         bar.stop();
-        for (const p of report.problems) console.log(`第${p.row}行 row ${p.row}  ${p.field ?? '-'}  ${p.code}  ${p.message} / ${p.messageEn}`);
+        for (const p of report.problems)
+          console.log(`第${p.row}行 row ${p.row}  ${p.field ?? '-'}  ${p.code}  ${p.message} / ${p.messageEn}`);
         if (report.aborted) {
-          console.log(`文件有 ${report.invalidRows} 行错误，未导入任何数据 / ${report.invalidRows} invalid rows: nothing imported`);
+          console.log(
+            `文件有 ${report.invalidRows} 行错误，未导入任何数据 / ${report.invalidRows} invalid rows: nothing imported`,
+          );
           process.exitCode = 1;
           return;
         }
-        console.log(`已导入 imported ${report.imported}，已存在 already present ${report.replayed}，拒绝 rejected ${report.invalidRows}${report.invalidRows ? `（见 ${o.rejects}）` : ''}`);
+        console.log(
+          `已导入 imported ${report.imported}，已存在 already present ${report.replayed}，拒绝 rejected ${report.invalidRows}${report.invalidRows ? `（见 ${o.rejects}）` : ''}`,
+        );
         if (o.seal) {
           const b = await startBatch(services.issuance, { agencyId: agency.id, trigger: 'stock', actor });
-          const sealBar = new cliProgress.SingleBar({ format: '签章 seal |{bar}| {value}/{total} · 剩余 ETA {eta_formatted}', noTTYOutput: !tty, notTTYSchedule: 5000, stream: process.stderr }, cliProgress.Presets.shades_classic);
+          const sealBar = new cliProgress.SingleBar(
+            {
+              format: '签章 seal |{bar}| {value}/{total} · 剩余 ETA {eta_formatted}',
+              noTTYOutput: !tty,
+              notTTYSchedule: 5000,
+              stream: process.stderr,
+            },
+            cliProgress.Presets.shades_classic,
+          );
           sealBar.start(b.total, 0);
           const done = await runBatch(services.issuance, b.id, { onProgress: (x) => sealBar.update(x.sealed) });
           sealBar.update(done.sealed);

@@ -13,4 +13,15 @@ import { register as verify } from './verify.js';
 /** Each command file exports one `register(program)`; add new commands to this list. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [start, migrate, audit, backup, users, check, validate, render, verify, importStock];
+export const commands: RegisterCommand[] = [
+  start,
+  migrate,
+  audit,
+  backup,
+  users,
+  check,
+  validate,
+  render,
+  verify,
+  importStock,
+];

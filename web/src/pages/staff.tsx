@@ -391,7 +391,7 @@ function SealQueue({ me }: { me: StaffMe }) {
   const [err, setErr] = useState<string>();
   const canSeal = me.roles.includes('sealing-clerk');
   useEffect(() => {
-    if (!batch || batch.status !== 'running') return;
+    if (batch?.status !== 'running') return;
     const h = setTimeout(async () => {
       try {
         setBatch(await api<SealBatch>(`/api/v1/seal-batches/${batch.id}`));

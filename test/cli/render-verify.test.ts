@@ -7,7 +7,8 @@ import { after, describe, test } from 'node:test';
 import { toChineseRecord } from '../../src/domain/field-names.js';
 import { SAMPLE_PROPERTY_CERTIFICATE as P } from '../fixtures/domain/samples.js';
 
-const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8' });
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8' });
 
 describe('bdcert render / verify', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bdcert-render-'));

@@ -34,7 +34,9 @@ export async function webRoutes(app: App, distDir: string = assetPath('web', 'di
       index: false,
     });
   }
-  for (const url of SPA_PATHS) {
+  // The 查询二维码 URL is BASE_URL/v/<token>; it opens the verification page unless a module already answers there.
+  const paths = app.hasRoute({ method: 'GET', url: '/v/:token' }) ? SPA_PATHS : [...SPA_PATHS, '/v/:token'];
+  for (const url of paths) {
     app.get(url, { schema: { hide: true } }, async (_req, reply) => {
       if (!existsSync(index)) {
         return reply

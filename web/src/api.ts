@@ -11,7 +11,10 @@ export class ApiFailure extends Error {
   }
 }
 
-export async function api<T>(path: string, init: { method?: string; body?: unknown; query?: object } = {}): Promise<T> {
+export async function api<T>(
+  path: string,
+  init: { method?: string; body?: unknown; query?: object; headers?: Record<string, string> } = {},
+): Promise<T> {
   let url = path;
   if (init.query) {
     const q = new URLSearchParams();
@@ -22,7 +25,7 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   const res = await fetch(url, {
     method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
     credentials: 'same-origin',
-    headers: init.body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: { ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...init.headers },
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
   });
   if (res.status === 204) return undefined as T;

@@ -20,7 +20,8 @@ export function Chart({
   useEffect(() => {
     if (!ref.current) return;
     const c = echarts.init(ref.current);
-    c.setOption(option);
+    // No entry animation: figures are read at once, and screenshots are deterministic.
+    c.setOption({ animation: false, ...option });
     const onResize = () => c.resize();
     window.addEventListener('resize', onResize);
     return () => {

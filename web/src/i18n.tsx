@@ -1,4 +1,4 @@
-import { createContext, useContext } from 'react';
+import { createContext, useCallback, useContext } from 'react';
 
 export type Lang = 'zh' | 'en';
 export const LangContext = createContext<{ lang: Lang; setLang: (l: Lang) => void }>({ lang: 'zh', setLang: () => {} });
@@ -6,7 +6,8 @@ export const LangContext = createContext<{ lang: Lang; setLang: (l: Lang) => voi
 /** `t('中文', 'English')` — Chinese first; the English switch in the header flips every label. */
 export function useT(): (zh: string, en: string) => string {
   const { lang } = useContext(LangContext);
-  return (zh, en) => (lang === 'en' ? en : zh);
+  // Stable per language, so effects that list `t` do not re-run on every render.
+  return useCallback((zh: string, en: string) => (lang === 'en' ? en : zh), [lang]);
 }
 
 export function fmtTime(s: string | null | undefined): string {

@@ -33,6 +33,7 @@ function Root() {
               <Route path="/institution/*" element={<InstitutionPortal />} />
               <Route path="/verify" element={<VerifyPage />} />
               <Route path="/verify/:token" element={<VerifyPage />} />
+              <Route path="/v/:token" element={<VerifyPage />} />
               <Route path="*" element={<Home />} />
             </Routes>
           </BrowserRouter>

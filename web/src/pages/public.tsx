@@ -5,6 +5,7 @@ import {
   Card,
   Col,
   Descriptions,
+  Empty,
   Form,
   Input,
   Result,
@@ -81,82 +82,209 @@ export function Home() {
   );
 }
 
-/** Institution portal (Huangchuan 2.2: connected banks view and download with a stated purpose). */
+/** Institution portal (Huangchuan 2.2: connected banks view and download with a stated purpose; C0124 interfaces). */
 export function InstitutionPortal() {
   const t = useT();
-  const ready = useAsync(async () => hasRoute('post', '/api/v1/share/query'), []);
+  const ready = useAsync(async () => hasRoute('post', '/api/v1/share/search'), []);
+  const [cred, setCred] = useState<string | null>(() => sessionStorage.getItem('bdcert.inst'));
+  const [who, setWho] = useState<string>();
+  const [err, setErr] = useState<string>();
+  const signIn = async (v: { clientId: string; secret: string }) => {
+    setErr(undefined);
+    const basic = `Basic ${btoa(`${v.clientId}:${v.secret}`)}`;
+    try {
+      const me = await api<{ kind: string; institutionName?: string }>('/api/v1/auth/me', {
+        headers: { authorization: basic },
+      });
+      if (me.kind !== 'institution') throw new Error(t('凭证无效', 'Invalid credentials'));
+      // Kept for this tab only (sessionStorage), sent as HTTP Basic on each call; closing the tab signs out.
+      sessionStorage.setItem('bdcert.inst', basic);
+      setCred(basic);
+      setWho(me.institutionName);
+    } catch (e) {
+      setErr(errorText(e, t));
+    }
+  };
+  const signOut = () => {
+    sessionStorage.removeItem('bdcert.inst');
+    setCred(null);
+  };
   return (
-    <PublicFrame title={t('用证机构服务', 'Institution portal')}>
+    <PublicFrame
+      title={t('用证机构服务', 'Institution portal')}
+      extra={
+        cred && (
+          <Button size="small" onClick={signOut}>
+            {t('退出', 'Sign out')}
+          </Button>
+        )
+      }
+    >
       <Loadable state={ready} what={t('用证机构服务', 'institution portal')}>
-        {(ok) => (ok ? <InstitutionQuery /> : <ComingSoon what={t('共享查询接口', 'sharing API')} />)}
+        {(ok) =>
+          !ok ? (
+            <ComingSoon what={t('共享查询接口', 'sharing API')} />
+          ) : cred ? (
+            <InstitutionQuery cred={cred} who={who} />
+          ) : (
+            <Card style={{ maxWidth: 440 }} title={t('接口凭证登录', 'Sign in with API client credentials')}>
+              {err && <Alert type="error" showIcon role="alert" message={err} style={{ marginBottom: 12 }} />}
+              <Form layout="vertical" onFinish={signIn}>
+                <Form.Item label={t('客户端编号', 'Client id')} name="clientId" rules={[{ required: true }]}>
+                  <Input autoComplete="username" />
+                </Form.Item>
+                <Form.Item label={t('客户端密钥', 'Client secret')} name="secret" rules={[{ required: true }]}>
+                  <Input.Password autoComplete="current-password" />
+                </Form.Item>
+                <Button type="primary" htmlType="submit" block>
+                  {t('登录', 'Sign in')}
+                </Button>
+              </Form>
+            </Card>
+          )
+        }
       </Loadable>
     </PublicFrame>
   );
 }
 
-function InstitutionQuery() {
-  const t = useT();
-  const [err, setErr] = useState<string>();
-  const [result, setResult] = useState<{
-    items: { id: string; certificateNo: string; statusName: string; downloadUrl?: string }[];
-  }>();
-  return (
-    <Card>
-      {err && <Alert type="error" showIcon role="alert" message={err} style={{ marginBottom: 12 }} />}
-      <Form
-        layout="vertical"
-        onFinish={async (v: Record<string, string>) => {
-          setErr(undefined);
-          try {
-            setResult(await api('/api/v1/share/query', { body: v }));
-          } catch (e) {
-            setErr(errorText(e, t));
-          }
-        }}
-      >
-        <Form.Item
-          label={t('权利人证件号或证号', 'Holder ID or certificate no.')}
-          name="query"
-          rules={[{ required: true }]}
-        >
-          <Input />
-        </Form.Item>
-        <Form.Item label={t('用证事由', 'Purpose of use')} name="purpose" rules={[{ required: true }]}>
-          <Input />
-        </Form.Item>
-        <Form.Item label={t('业务编号', 'Case number')} name="caseNo" rules={[{ required: true }]}>
-          <Input />
-        </Form.Item>
-        <Button type="primary" htmlType="submit">
-          {t('查询', 'Query')}
-        </Button>
-      </Form>
-      {result?.items.map((c) => (
-        <Card
-          key={c.id}
-          size="small"
-          style={{ marginTop: 12 }}
-          title={c.certificateNo}
-          extra={<Tag>{c.statusName}</Tag>}
-        >
-          {c.downloadUrl && <Button href={c.downloadUrl}>{t('下载加注副本', 'Download annotated copy')}</Button>}
-        </Card>
-      ))}
-    </Card>
-  );
+interface ShareSummary {
+  identifier: string;
+  certificateNo: string;
+  kind: string;
+  status: string;
+  statusName: string;
+  issuer: string;
+  registeredOn: string;
+  location: string;
+  holders: string;
 }
 
-interface Verification {
-  valid?: boolean;
-  status?: string;
-  statusName?: string;
-  certificateNo?: string;
-  kind?: string;
-  location?: string;
-  holders?: string;
-  agency?: string;
-  issuedAt?: string | null;
-  checkedAt?: string;
+function InstitutionQuery({ cred, who }: { cred: string; who: string | undefined }) {
+  const t = useT();
+  const [err, setErr] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const [use, setUse] = useState<Record<string, string>>();
+  const [items, setItems] = useState<ShareSummary[]>();
+  const [got, setGot] = useState<string>();
+  const download = async (c: ShareSummary, format: 'ofd' | 'pdf') => {
+    setErr(undefined);
+    try {
+      const res = await fetch('/api/v1/share/download', {
+        method: 'POST',
+        headers: { authorization: cred, 'content-type': 'application/json' },
+        body: JSON.stringify({ ...use, identifier: c.identifier, format }),
+      });
+      if (!res.ok) {
+        const j = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
+        throw new Error(j.error?.message ?? String(res.status));
+      }
+      const blob = await res.blob();
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(blob);
+      a.download = `${c.certificateNo}_加注件.${format}`;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setGot(
+        t(
+          `已下载加注件，有效期至 ${fmtTime(res.headers.get('x-annotation-expires'))}`,
+          `Annotated copy downloaded; valid until ${fmtTime(res.headers.get('x-annotation-expires'))}`,
+        ),
+      );
+    } catch (e) {
+      setErr(errorText(e, t));
+    }
+  };
+  return (
+    <Space direction="vertical" size={16} style={{ width: '100%' }}>
+      {who && <Typography.Text type="secondary">{who}</Typography.Text>}
+      <Card title={t('按持证主体查询', 'Query by holder')}>
+        {err && <Alert type="error" showIcon role="alert" message={err} style={{ marginBottom: 12 }} />}
+        <Form
+          layout="vertical"
+          initialValues={{ holderCodeType: '111' }}
+          onFinish={async (v: Record<string, string>) => {
+            setErr(undefined);
+            setBusy(true);
+            try {
+              const r = await api<{ items: ShareSummary[] }>('/api/v1/share/search', {
+                body: v,
+                headers: { authorization: cred },
+              });
+              setUse(v);
+              setItems(r.items);
+            } catch (e) {
+              setErr(errorText(e, t));
+            } finally {
+              setBusy(false);
+            }
+          }}
+        >
+          <Row gutter={16}>
+            <Col xs={24} md={12}>
+              <Form.Item label={t('用证事由', 'Purpose of use')} name="purpose" rules={[{ required: true, min: 2 }]}>
+                <Input placeholder={t('如：个人住房抵押贷款审批', 'e.g. mortgage approval')} />
+              </Form.Item>
+            </Col>
+            <Col xs={24} md={12}>
+              <Form.Item label={t('业务编号', 'Case number')} name="caseNo" rules={[{ required: true }]}>
+                <Input />
+              </Form.Item>
+            </Col>
+            <Col xs={24} md={12}>
+              <Form.Item
+                label={t('持证主体代码（身份证号/统一社会信用代码）', 'Holder code (ID / USCC)')}
+                name="holderCode"
+                rules={[{ required: true }]}
+              >
+                <Input autoComplete="off" />
+              </Form.Item>
+            </Col>
+            <Col xs={24} md={12}>
+              <Form.Item
+                label={t('代码类型', 'Code type')}
+                name="holderCodeType"
+                rules={[{ required: true, pattern: /^\d{3}$/ }]}
+              >
+                <Input />
+              </Form.Item>
+            </Col>
+          </Row>
+          <Button type="primary" htmlType="submit" loading={busy}>
+            {t('查询', 'Query')}
+          </Button>
+        </Form>
+      </Card>
+      {got && <Alert type="success" showIcon message={got} data-testid="annotated-done" />}
+      {items &&
+        (items.length === 0 ? (
+          <Empty description={t('未查到该主体的证照', 'No certificate for this holder')} />
+        ) : (
+          items.map((c) => (
+            <Card
+              key={c.identifier}
+              size="small"
+              title={c.certificateNo}
+              extra={<Tag>{c.statusName}</Tag>}
+              data-testid="share-result"
+            >
+              <Descriptions size="small" column={1}>
+                <Descriptions.Item label={t('坐落', 'Location')}>{c.location}</Descriptions.Item>
+                <Descriptions.Item label={t('权利人', 'Holders')}>{c.holders}</Descriptions.Item>
+                <Descriptions.Item label={t('登记机构', 'Issuer')}>{c.issuer}</Descriptions.Item>
+              </Descriptions>
+              <Space>
+                <Button type="primary" onClick={() => download(c, 'ofd')} data-testid="annotated-ofd">
+                  {t('下载加注件 OFD', 'Annotated copy OFD')}
+                </Button>
+                <Button onClick={() => download(c, 'pdf')}>{t('下载加注件 PDF', 'Annotated copy PDF')}</Button>
+              </Space>
+            </Card>
+          ))
+        ))}
+    </Space>
+  );
 }
 
 /** Public verification (Sichuan Art. 13–14: verification through the portal, mobile too). */
@@ -192,22 +320,49 @@ export function VerifyPage() {
   );
 }
 
+interface Verification {
+  valid?: boolean;
+  status?: string;
+  statusName?: string;
+  certificateNo?: string;
+  location?: string;
+  holders?: string;
+  issuer?: string;
+  unitNo?: string;
+  sealedAt?: string | null;
+  checks?: { name?: string; ok?: boolean; message?: string }[];
+  meta?: { ZZBH: string | null; ZZBS: string | null };
+}
+
 function VerificationView({ v }: { v: Verification }) {
   const t = useT();
-  const ok = v.valid !== false && v.status === 'issued';
+  const ok = v.valid !== false && (v.status === undefined || v.status === 'issued');
   return (
     <Result
-      status={ok ? 'success' : v.valid === false ? 'error' : 'warning'}
+      status={
+        ok
+          ? 'success'
+          : v.valid === false || ['cancelled', 'revoked', 'void'].includes(v.status ?? '')
+            ? 'error'
+            : 'warning'
+      }
+      style={{ padding: '24px 8px' }}
       title={
         <span data-testid="verify-status">{v.statusName ?? (ok ? t('有效', 'Valid') : t('无效', 'Invalid'))}</span>
       }
-      subTitle={v.certificateNo}
+      subTitle={v.certificateNo ?? v.meta?.ZZBH ?? undefined}
       extra={
         <Descriptions size="small" column={1} bordered style={{ textAlign: 'left' }}>
           {v.location && <Descriptions.Item label={t('坐落', 'Location')}>{v.location}</Descriptions.Item>}
           {v.holders && <Descriptions.Item label={t('权利人', 'Holders')}>{v.holders}</Descriptions.Item>}
-          {v.agency && <Descriptions.Item label={t('登记机构', 'Agency')}>{v.agency}</Descriptions.Item>}
-          {v.issuedAt && <Descriptions.Item label={t('签发时间', 'Issued')}>{fmtTime(v.issuedAt)}</Descriptions.Item>}
+          {v.issuer && <Descriptions.Item label={t('登记机构', 'Agency')}>{v.issuer}</Descriptions.Item>}
+          {v.unitNo && <Descriptions.Item label={t('不动产单元号', 'Unit no.')}>{v.unitNo}</Descriptions.Item>}
+          {v.sealedAt && <Descriptions.Item label={t('签章时间', 'Sealed')}>{fmtTime(v.sealedAt)}</Descriptions.Item>}
+          {v.checks?.map((c, i) => (
+            <Descriptions.Item key={c.name ?? i} label={c.name ?? `#${i + 1}`}>
+              {c.ok ? t('通过', 'pass') : t('未通过', 'fail')} {c.message ?? ''}
+            </Descriptions.Item>
+          ))}
         </Descriptions>
       }
     />

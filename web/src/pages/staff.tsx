@@ -401,13 +401,15 @@ function SealQueue({ me }: { me: StaffMe }) {
     }, 400);
     return () => clearTimeout(h);
   }, [batch, t]);
+  const [settled, setSettled] = useState<string>();
   useEffect(() => {
-    if (batch && batch.status !== 'running') {
+    if (batch && batch.status !== 'running' && settled !== batch.id) {
+      setSettled(batch.id);
       setTick((n) => n + 1);
       setSelected([]);
       if (batch.status === 'done') message.success(t(`签章完成：${batch.sealed} 份`, `Sealed ${batch.sealed}`));
     }
-  }, [batch, message, t]);
+  }, [batch, settled, message, t]);
   const start = async (v: { password: string }) => {
     setErr(undefined);
     try {

@@ -187,6 +187,11 @@ describe(`sharing interfaces and public verification [${TEST_BACKEND}]`, () => {
     const after = await fx.app.inject({ url: `/api/v1/verify/${token}` });
     assert.equal(after.json().statusName, '已注销');
     assert.equal((await fx.app.inject({ url: '/api/v1/verify/AAAAAAAAAAAAAAAAAAAAAAAA' })).statusCode, 404);
+    // public reads are audited (buffered): wait for the flush
+    for (let i = 0; i < 40 && (await audits('verify.public', 'success')).length < 2; i++) {
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    assert.equal((await audits('verify.public', 'success')).length, 2);
   });
 
   test('public file verification lists the checks; a cancelled certificate’s file fails the record check', async () => {

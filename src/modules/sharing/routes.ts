@@ -5,6 +5,7 @@ import { DomainError } from '../../domain/problem.js';
 import { requireInstitution } from '../../http/auth.js';
 import { ApiError } from '../../http/errors.js';
 import type { App } from '../../http/server.js';
+import { AuditBuffer } from '../audit/audit.js';
 import * as sharing from './service.js';
 
 const purpose = z
@@ -68,6 +69,10 @@ const useOf = (b: { purpose: string; caseNo: string; holderCode: string; holderC
 export function sharingRoutes(deps: sharing.SharingDeps, auth: (app: App) => void): (app: App) => void {
   return (app) => {
     auth(app);
+    const publicAudit = new AuditBuffer(deps.issuance.ctx.store.db, {
+      onError: (e) => app.log.error({ err: e }, 'public verification audit failed'),
+    });
+    app.addHook('onClose', async () => publicAudit.flush());
     const r = app.withTypeProvider<ZodTypeProvider>();
     r.post(
       '/api/v1/share/search',
@@ -171,7 +176,20 @@ export function sharingRoutes(deps: sharing.SharingDeps, auth: (app: App) => voi
         },
       },
       async (req) => {
-        const s = await sharing.publicStatus(deps, req.params.token);
+        // Public reads are many: they are audited through a buffer (batched appends to the chain).
+        const s = await sharing.publicStatus(deps, req.params.token, (c) =>
+          publicAudit.add({
+            actor: { kind: 'anonymous' },
+            action: 'verify.public',
+            objectType: 'certificate',
+            objectId: c.id,
+            certificateId: c.id,
+            issuingAgencyId: c.agency_id,
+            result: 'success',
+            ip: req.ip,
+            requestId: req.id,
+          }),
+        );
         if (!s) throw new ApiError('NOT_FOUND', '未找到该证照，请确认二维码', 'No certificate for this code');
         return s;
       },

@@ -267,9 +267,11 @@ export async function verifyFields(
 export async function publicStatus(
   deps: SharingDeps,
   token: string,
+  log?: (c: repo.CertificateRow) => void,
 ): Promise<(SharedSummary & { unitNo: string; sealedAt: string | null }) | undefined> {
   const c = await repo.findByToken(deps.issuance.ctx.store.db, token);
   if (!c || ['draft', 'pending-seal', 'rolled-back'].includes(c.status)) return undefined;
+  log?.(c);
   const s = await summarise(deps, c);
   // Masked facts only: the location is cut to its first part so a QR photo does not reveal an address in full.
   return {

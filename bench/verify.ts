@@ -16,6 +16,8 @@ import { createServices, routePlugins } from '../src/modules/services.js';
 import { openStore } from '../src/store/database.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 
+// The public endpoint is rate-limited per address; this benchmark measures raw capacity from one address.
+process.env.BDCERT_PUBLIC_RATE_LIMIT ??= '1000000000';
 const admin = process.env.BDCERT_TEST_PG_URL;
 if (!admin) {
   console.error('bench/verify needs BDCERT_TEST_PG_URL=postgres://postgres@127.0.0.1:5432/postgres');

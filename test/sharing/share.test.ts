@@ -22,8 +22,11 @@ describe(`sharing interfaces and public verification [${TEST_BACKEND}]`, () => {
   const basic = (c: { clientId: string; secret: string }) =>
     `Basic ${Buffer.from(`${c.clientId}:${c.secret}`).toString('base64')}`;
 
+  let limited: string;
   before(async () => {
+    process.env.BDCERT_SHARE_RATE_LIMIT = '15';
     fx = await appFixture();
+    delete process.env.BDCERT_SHARE_RATE_LIMIT;
     const id = fx.services.identity.service;
     const actor = { kind: 'system' as const, id: 'test' };
     const mk = async (
@@ -50,6 +53,7 @@ describe(`sharing interfaces and public verification [${TEST_BACKEND}]`, () => {
     bank = await mk('GX-2026-001', ['search', 'download', 'info', 'verify'], new Date('2027-12-31'));
     searchOnly = await mk('GX-2026-002', ['search'], new Date('2027-12-31'));
     expired = await mk('GX-2025-009', ['search', 'download', 'info', 'verify'], new Date('2026-06-30'));
+    limited = await mk('GX-2026-003', ['search'], new Date('2027-12-31'));
     const registrar = (await fx.staff('411526', 'sh-registrar', ['registrar'])).token;
     const sealer = (await fx.staff('411526', 'sh-sealer', ['sealing-clerk'])).token;
     const { certificateNo: _a, identifier: _b, infoQr: _c, queryQr: _d, coOwners: _e, ...rest } = P;
@@ -157,6 +161,14 @@ describe(`sharing interfaces and public verification [${TEST_BACKEND}]`, () => {
     assert.equal(v.meta.JZJZZSY, use.purpose);
     assert.equal(v.meta.JZJZZZ, '中国建设银行股份有限公司潢川支行');
     assert.equal(v.meta.ZZBS, identifier);
+  });
+
+  test('each client is rate-limited on its own (the 16th call in a minute gets 429 in the envelope)', async () => {
+    for (let i = 0; i < 15; i++) assert.equal((await call('search', limited, use)).statusCode, 200);
+    const over = await call('search', limited, use);
+    assert.equal(over.statusCode, 429);
+    assert.equal(over.json().error.code, 'RATE_LIMITED');
+    assert.equal((await call('search', bank, use)).statusCode, 200, 'another client is not affected');
   });
 
   test('信息验证 compares items one by one', async () => {

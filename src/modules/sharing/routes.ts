@@ -1,3 +1,4 @@
+import rateLimit from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -66,9 +67,41 @@ const useOf = (b: { purpose: string; caseNo: string; holderCode: string; holderC
 });
 
 /** `/api/v1/share/*`: the four C0124 interfaces for institutions (client credentials or SM2-signed requests). */
-export function sharingRoutes(deps: sharing.SharingDeps, auth: (app: App) => void): (app: App) => void {
-  return (app) => {
+export interface RateLimits {
+  /** Requests per minute per institution client on /api/v1/share/* (agreement clients are few and known). */
+  readonly sharePerMinute: number;
+  /** Requests per minute per IP on the public verification endpoints. */
+  readonly publicPerMinute: number;
+}
+
+export function rateLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): RateLimits {
+  const n = (v: string | undefined, d: number) => (v && /^\d+$/.test(v) ? Number(v) : d);
+  return { sharePerMinute: n(env.BDCERT_SHARE_RATE_LIMIT, 120), publicPerMinute: n(env.BDCERT_PUBLIC_RATE_LIMIT, 600) };
+}
+
+export function sharingRoutes(
+  deps: sharing.SharingDeps,
+  auth: (app: App) => void,
+  limits: RateLimits = rateLimitsFromEnv(),
+): (app: App) => Promise<void> {
+  return async (app) => {
     auth(app);
+    // Per-client limits (issue 7 §3): counted after authentication, keyed by the client, else by address.
+    // In-process counters; several instances behind a balancer would point this at Redis (DESIGN.md "Scale").
+    await app.register(rateLimit, {
+      global: false,
+      hook: 'preHandler',
+      keyGenerator: (req) =>
+        req.principal?.kind === 'institution' ? `client:${req.principal.clientId}` : `ip:${req.ip}`,
+      errorResponseBuilder: (req, ctx) =>
+        new ApiError(
+          'RATE_LIMITED',
+          `请求过于频繁，请${Math.ceil(ctx.ttl / 1000)}秒后再试`,
+          `Too many requests; retry in ${Math.ceil(ctx.ttl / 1000)} s`,
+        ) as unknown as object & { statusCode: number },
+    });
+    const shareLimit = { rateLimit: { max: limits.sharePerMinute, timeWindow: '1 minute' } };
+    const publicLimit = { rateLimit: { max: limits.publicPerMinute, timeWindow: '1 minute' } };
     const publicAudit = new AuditBuffer(deps.issuance.ctx.store.db, {
       onError: (e) => app.log.error({ err: e }, 'public verification audit failed'),
     });
@@ -93,6 +126,7 @@ export function sharingRoutes(deps: sharing.SharingDeps, auth: (app: App) => voi
           response: { 200: z.object({ items: z.array(Summary) }) },
         },
         preHandler: requireInstitution('search'),
+        config: shareLimit,
       },
       async (req) => ({
         items: await sharing.search(deps, institution(req), useOf(req.body), req.body.certificateType, meta(req)),
@@ -108,6 +142,7 @@ export function sharingRoutes(deps: sharing.SharingDeps, auth: (app: App) => voi
           response: { 200: z.object({ summary: Summary, face: z.record(z.string(), z.unknown()) }) },
         },
         preHandler: requireInstitution('info'),
+        config: shareLimit,
       },
       async (req) =>
         sharing
@@ -123,6 +158,7 @@ export function sharingRoutes(deps: sharing.SharingDeps, auth: (app: App) => voi
           body: z.object({ ...Use, identifier, format: z.enum(['ofd', 'pdf']).default('ofd') }),
         },
         preHandler: requireInstitution('download'),
+        config: shareLimit,
       },
       async (req, reply) => {
         const p = institution(req);
@@ -157,6 +193,7 @@ export function sharingRoutes(deps: sharing.SharingDeps, auth: (app: App) => voi
           },
         },
         preHandler: requireInstitution('verify'),
+        config: shareLimit,
       },
       async (req) =>
         sharing
@@ -174,6 +211,7 @@ export function sharingRoutes(deps: sharing.SharingDeps, auth: (app: App) => voi
           params: z.object({ token: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/) }),
           response: { 200: Summary.extend({ unitNo: z.string(), sealedAt: z.string().nullable() }) },
         },
+        config: publicLimit,
       },
       async (req) => {
         // Public reads are many: they are audited through a buffer (batched appends to the chain).
@@ -202,6 +240,7 @@ export function sharingRoutes(deps: sharing.SharingDeps, auth: (app: App) => voi
           summary: '上传OFD文件核验（公开）/ verify an uploaded OFD file',
           description: '请求体为OFD文件的原始字节（Content-Type: application/ofd 或 application/octet-stream）。',
         },
+        config: publicLimit,
       },
       async (req) => {
         const body = req.body as Buffer | undefined;

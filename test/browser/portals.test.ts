@@ -81,11 +81,18 @@ describe('web UI in Chromium: clerk, holder, bank, public verification', { skip 
     await page.goto(`${s.url}/login`);
     await page.getByLabel('用户名').fill('411526-sealer');
     await page.getByLabel('密码').fill(s.passwords.get('411526-sealer')!);
-    await page.getByRole('button', { name: /登\s*录/ }).click();
+    // Keyboard use: Enter in the password field submits the form.
+    await page.getByLabel('密码').press('Enter');
     await page.waitForURL(/\/console/);
     await page.getByText('待签章').first().waitFor();
     await page.locator('canvas').first().waitFor();
     await shot(page, 'console-dashboard', { docs: true });
+    // The English switch relabels the console; Chinese comes back with the same button.
+    await page.getByTestId('lang-switch').click();
+    await page.getByRole('menuitem', { name: 'Pending seal' }).waitFor();
+    await shot(page, 'console-dashboard-en', { docs: true });
+    await page.getByTestId('lang-switch').click();
+    await page.getByRole('menuitem', { name: '待签章' }).waitFor();
 
     await page.goto(`${s.url}/console/seal-queue`);
     await page.getByText(P.location.slice(0, 6)).first().waitFor();
@@ -139,6 +146,11 @@ describe('web UI in Chromium: clerk, holder, bank, public verification', { skip 
       .getByText(/领用时间：\d{4}/)
       .waitFor();
     await shot(page, 'holder-certificates', { docs: true });
+    // Who accessed my certificate: the holder's own download is in the trail.
+    await card.getByRole('button', { name: '谁查看过' }).click();
+    await page.getByTestId('holder-accesses').locator('.ant-list-item').first().waitFor();
+    assert.match(await page.getByTestId('holder-accesses').innerText(), /download/);
+    await shot(page, 'holder-accesses');
     await page.close();
   });
 

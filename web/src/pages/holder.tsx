@@ -1,6 +1,6 @@
 import { Alert, App, Button, Card, Form, Input, List, Modal, Space, Tag, Typography } from 'antd';
 import { useState } from 'react';
-import { ApiFailure, api, type CertificateSummary } from '../api';
+import { api, type CertificateSummary } from '../api';
 import { errorText, Loadable, STATUS_COLOR, useAsync } from '../common';
 import { fmtTime, useT } from '../i18n';
 import { PublicFrame } from '../shell';
@@ -216,25 +216,37 @@ function MyCertificates() {
 
 function HolderAccesses({ id }: { id: string }) {
   const t = useT();
+  // Nanyang Art. 17: a holder may see who used the certificate (the audit trail filtered to it).
   const st = useAsync(
     () =>
       api<{
-        items: { at: string; actor?: string; clientId?: string | null; action: string; purpose?: string | null }[];
-      }>(`/api/v1/holder/certificates/${id}/accesses`).catch((e) => {
-        // Until the holder access-log endpoint lands the modal says so instead of failing.
-        if (e instanceof ApiFailure && e.status === 404) throw new ApiFailure(404, 'NOT_FOUND', '', '');
-        throw e;
-      }),
+        items: {
+          seq: string;
+          at: string;
+          actorKind: string;
+          clientId: string | null;
+          action: string;
+          purpose: string | null;
+        }[];
+      }>(`/api/v1/audit/certificates/${id}`),
     [id],
   );
+  const who: Record<string, string> = {
+    holder: t('本人', 'You'),
+    staff: t('登记机构工作人员', 'Agency staff'),
+    institution: t('用证机构', 'Institution'),
+    public: t('公众核验', 'Public check'),
+  };
   return (
     <Loadable state={st} what={t('访问记录', 'access log')} empty={(d) => d.items.length === 0}>
       {(d) => (
         <List
+          data-testid="holder-accesses"
           dataSource={d.items}
           renderItem={(a) => (
             <List.Item>
-              {fmtTime(a.at)} · {a.actor ?? a.clientId ?? ''} · {a.action} {a.purpose ? `· ${a.purpose}` : ''}
+              {fmtTime(a.at)} · {a.clientId ?? who[a.actorKind] ?? a.actorKind} · {a.action}
+              {a.purpose ? ` · ${a.purpose}` : ''}
             </List.Item>
           )}
         />

@@ -563,6 +563,37 @@ function CertificateSearch() {
   );
 }
 
+// 附件2 item names for the face data keys (the signed 信息二维码 payload is not shown: it is long and opaque).
+const FACE_LABELS: Record<string, string> = {
+  serialNo: '编号',
+  certificateNo: '证号',
+  identifier: '电子证照标识',
+  agencyName: '登记机构',
+  agencyCode: '登记机构代码',
+  registeredOn: '登簿日期',
+  holders: '权利人',
+  coOwnership: '共有情况',
+  coOwners: '共有人',
+  separateCertificates: '是否分别持证',
+  unitNo: '不动产单元号',
+  location: '坐落',
+  use: '用途',
+  area: '面积',
+  areaUnit: '面积单位',
+  rightType: '权利类型',
+  rightNature: '权利性质',
+  termFrom: '使用期限起',
+  termTo: '使用期限止',
+  otherRights: '权利其他状况',
+  notes: '附记',
+  queryQr: '查询二维码',
+  boundaryPoints: '界址点',
+  matter: '证明权利或事项',
+  obligee: '权利人（申请人）',
+  obligor: '义务人',
+};
+const HIDDEN_FACE = new Set(['kind', 'infoQr', 'useCode', 'areaUnitCode', 'rightTypeCode', 'rightNatureCode']);
+
 const ACTIONS = (t: T) => [
   { value: 'cancel', label: t('注销', 'Cancel') },
   { value: 'suspend', label: t('暂停使用', 'Suspend') },
@@ -591,7 +622,11 @@ function CertificatePage() {
           result: string;
           clientId: string | null;
         }[];
-      }>(`/api/v1/audit/certificates/${id}`),
+      }>(`/api/v1/audit/certificates/${id}`).catch((e) => {
+        // The access trail is for auditors, agency admins and registrars; others get 404 (existence hidden).
+        if (e instanceof ApiFailure && e.status === 404) return null;
+        throw e;
+      }),
     [id],
   );
   const [acting, setActing] = useState(false);
@@ -648,11 +683,13 @@ function CertificatePage() {
             <Col xs={24} lg={12}>
               <Card title={t('照面信息', 'Face data')} size="small">
                 <Descriptions size="small" column={1}>
-                  {Object.entries(c.face).map(([k, v]) => (
-                    <Descriptions.Item key={k} label={k}>
-                      {typeof v === 'object' ? JSON.stringify(v) : String(v)}
-                    </Descriptions.Item>
-                  ))}
+                  {Object.entries(c.face)
+                    .filter(([k]) => !HIDDEN_FACE.has(k))
+                    .map(([k, v]) => (
+                      <Descriptions.Item key={k} label={t(FACE_LABELS[k] ?? k, k)}>
+                        {typeof v === 'object' ? JSON.stringify(v) : String(v)}
+                      </Descriptions.Item>
+                    ))}
                 </Descriptions>
               </Card>
             </Col>
@@ -686,23 +723,34 @@ function CertificatePage() {
           )}
           <Card title={t('下载与访问记录', 'Downloads and accesses')} size="small">
             <Loadable state={access} what={t('访问记录', 'access log')}>
-              {(a) => (
-                <Table
-                  rowKey="seq"
-                  size="small"
-                  dataSource={a.items}
-                  scroll={{ x: 700 }}
-                  locale={{ emptyText: t('暂无访问记录', 'No access yet') }}
-                  columns={[
-                    { title: t('时间', 'Time'), dataIndex: 'at', render: fmtTime },
-                    { title: t('访问方', 'Actor'), render: (_, r) => r.clientId ?? r.actorKind },
-                    { title: t('操作', 'Action'), dataIndex: 'action' },
-                    { title: t('用证事由', 'Purpose'), dataIndex: 'purpose' },
-                    { title: t('业务编号', 'Case no.'), dataIndex: 'caseNo' },
-                    { title: t('结果', 'Result'), dataIndex: 'result' },
-                  ]}
-                />
-              )}
+              {(a) =>
+                a === null ? (
+                  <Alert
+                    type="info"
+                    showIcon
+                    message={t(
+                      '访问记录仅审计人员、机构管理员和登簿人员可查看。',
+                      'Only auditors, agency admins and registrars see the access trail.',
+                    )}
+                  />
+                ) : (
+                  <Table
+                    rowKey="seq"
+                    size="small"
+                    dataSource={a.items}
+                    scroll={{ x: 700 }}
+                    locale={{ emptyText: t('暂无访问记录', 'No access yet') }}
+                    columns={[
+                      { title: t('时间', 'Time'), dataIndex: 'at', render: fmtTime },
+                      { title: t('访问方', 'Actor'), render: (_, r) => r.clientId ?? r.actorKind },
+                      { title: t('操作', 'Action'), dataIndex: 'action' },
+                      { title: t('用证事由', 'Purpose'), dataIndex: 'purpose' },
+                      { title: t('业务编号', 'Case no.'), dataIndex: 'caseNo' },
+                      { title: t('结果', 'Result'), dataIndex: 'result' },
+                    ]}
+                  />
+                )
+              }
             </Loadable>
           </Card>
           <Modal

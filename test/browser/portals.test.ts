@@ -203,6 +203,18 @@ describe('web UI in Chromium: clerk, holder, bank, public verification', { skip 
     await page.getByTestId('verify-status').waitFor();
     assert.equal((await page.getByTestId('verify-status').innerText()).trim(), '已注销');
     await shot(page, 'verify-phone', { docs: true, fullPage: true });
+
+    // Upload path: the issued OFD of the other certificate passes the stepwise file check.
+    const ofd = await fetch(`${s.url}/api/v1/certificates/${certIds[0]}/files/ofd`, {
+      headers: { authorization: `Bearer ${sealer}` },
+    });
+    assert.equal(ofd.status, 200);
+    writeFileSync(join(dir, 'c.ofd'), Buffer.from(await ofd.arrayBuffer()));
+    await page.goto(`${s.url}/verify`);
+    await page.locator('input[type=file]').setInputFiles(join(dir, 'c.ofd'));
+    await page.getByTestId('verify-status').waitFor();
+    assert.match(await page.getByTestId('verify-status').innerText(), /^(文件)?有效/);
+    await shot(page, 'verify-upload-phone', { docs: true, fullPage: true });
     await page.close();
   });
 });

@@ -330,7 +330,7 @@ interface Verification {
   issuer?: string;
   unitNo?: string;
   sealedAt?: string | null;
-  checks?: { name?: string; ok?: boolean; message?: string }[];
+  checks?: { id: string; title: string; titleEn: string; status: 'passed' | 'failed' | 'skipped'; reason?: string }[];
   meta?: { ZZBH: string | null; ZZBS: string | null };
 }
 
@@ -358,9 +358,16 @@ function VerificationView({ v }: { v: Verification }) {
           {v.issuer && <Descriptions.Item label={t('登记机构', 'Agency')}>{v.issuer}</Descriptions.Item>}
           {v.unitNo && <Descriptions.Item label={t('不动产单元号', 'Unit no.')}>{v.unitNo}</Descriptions.Item>}
           {v.sealedAt && <Descriptions.Item label={t('签章时间', 'Sealed')}>{fmtTime(v.sealedAt)}</Descriptions.Item>}
-          {v.checks?.map((c, i) => (
-            <Descriptions.Item key={c.name ?? i} label={c.name ?? `#${i + 1}`}>
-              {c.ok ? t('通过', 'pass') : t('未通过', 'fail')} {c.message ?? ''}
+          {v.checks?.map((c) => (
+            <Descriptions.Item key={c.id} label={t(c.title, c.titleEn)}>
+              <Tag color={c.status === 'passed' ? 'green' : c.status === 'failed' ? 'red' : 'default'}>
+                {c.status === 'passed'
+                  ? t('通过', 'passed')
+                  : c.status === 'failed'
+                    ? t('未通过', 'failed')
+                    : t('未检查', 'skipped')}
+              </Tag>
+              {c.reason ?? ''}
             </Descriptions.Item>
           ))}
         </Descriptions>

@@ -151,6 +151,11 @@ describe('web UI in Chromium: clerk, holder, bank, public verification', { skip 
     await page.getByTestId('holder-accesses').locator('.ant-list-item').first().waitFor();
     assert.match(await page.getByTestId('holder-accesses').innerText(), /download/);
     await shot(page, 'holder-accesses');
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'hidden' });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await card.waitFor();
+    await shot(page, 'holder-certificates-phone', { docs: true, fullPage: true });
     await page.close();
   });
 

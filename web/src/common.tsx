@@ -104,3 +104,22 @@ export const STATUS_COLOR: Record<string, string> = {
   superseded: 'default',
   'rolled-back': 'default',
 };
+
+/** Audit action codes in words (the codes stay visible in English mode and for unknown actions). */
+const ACTION_NAMES: Record<string, string> = {
+  'certificate.download': '下载',
+  'certificate.collect': '领用',
+  'certificate.preview': '预览',
+  'certificate.seal': '签章',
+  'certificate.status': '状态变更',
+  'certificate.correct': '更正',
+  'register.entry': '登簿',
+  'share.search': '检索',
+  'share.info': '获取照面信息',
+  'share.download': '下载加注件',
+  'share.verify': '信息验证',
+};
+export function actionName(code: string, t: (zh: string, en: string) => string): string {
+  const zh = ACTION_NAMES[code];
+  return zh ? t(`${zh}（${code}）`, code) : code;
+}

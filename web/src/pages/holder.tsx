@@ -1,7 +1,7 @@
 import { Alert, App, Button, Card, Form, Input, List, Modal, Space, Tag, Typography } from 'antd';
 import { useState } from 'react';
 import { api, type CertificateSummary } from '../api';
-import { errorText, Loadable, STATUS_COLOR, useAsync } from '../common';
+import { actionName, errorText, Loadable, STATUS_COLOR, useAsync } from '../common';
 import { fmtTime, useT } from '../i18n';
 import { PublicFrame } from '../shell';
 
@@ -245,7 +245,7 @@ function HolderAccesses({ id }: { id: string }) {
           dataSource={d.items}
           renderItem={(a) => (
             <List.Item>
-              {fmtTime(a.at)} · {a.clientId ?? who[a.actorKind] ?? a.actorKind} · {a.action}
+              {fmtTime(a.at)} · {a.clientId ?? who[a.actorKind] ?? a.actorKind} · {actionName(a.action, t)}
               {a.purpose ? ` · ${a.purpose}` : ''}
             </List.Item>
           )}

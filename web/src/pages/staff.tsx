@@ -45,7 +45,7 @@ import {
   type StaffMe,
 } from '../api';
 import { Chart } from '../chart';
-import { ComingSoon, errorText, Loadable, STATUS_COLOR, useAsync } from '../common';
+import { actionName, ComingSoon, errorText, Loadable, STATUS_COLOR, useAsync } from '../common';
 import { fmtTime, useT } from '../i18n';
 import { LangSwitch } from '../shell';
 
@@ -743,7 +743,7 @@ function CertificatePage() {
                     columns={[
                       { title: t('时间', 'Time'), dataIndex: 'at', render: fmtTime },
                       { title: t('访问方', 'Actor'), render: (_, r) => r.clientId ?? r.actorKind },
-                      { title: t('操作', 'Action'), dataIndex: 'action' },
+                      { title: t('操作', 'Action'), dataIndex: 'action', render: (v: string) => actionName(v, t) },
                       { title: t('用证事由', 'Purpose'), dataIndex: 'purpose' },
                       { title: t('业务编号', 'Case no.'), dataIndex: 'caseNo' },
                       { title: t('结果', 'Result'), dataIndex: 'result' },
@@ -1059,7 +1059,7 @@ function Audit({ me }: { me: StaffMe }) {
                   { title: '#', dataIndex: 'seq' },
                   { title: t('时间', 'Time'), dataIndex: 'at', render: fmtTime },
                   { title: t('访问方', 'Actor'), render: (_, r) => r.clientId ?? r.actorKind },
-                  { title: t('操作', 'Action'), dataIndex: 'action' },
+                  { title: t('操作', 'Action'), dataIndex: 'action', render: (v: string) => actionName(v, t) },
                   { title: t('证照', 'Certificate'), dataIndex: 'certificateId', ellipsis: true },
                   { title: t('用证事由', 'Purpose'), dataIndex: 'purpose' },
                   { title: t('业务编号', 'Case no.'), dataIndex: 'caseNo' },

@@ -1,11 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import type { Config } from './config.js';
 import { type App, buildServer, createLogger } from './http/server.js';
+import { demoCertificates } from './modules/demo/certificates.js';
 import { seedDemo } from './modules/demo/seed.js';
-import { resumeBatches, startScheduler } from './modules/issuance/sealing.js';
+// The scheduler catches up a sealing time missed while the process was down (schedule.ts).
+import { startScheduler } from './modules/issuance/schedule.js';
+import { resumeBatches } from './modules/issuance/sealing.js';
 import { createServices, routePlugins } from './modules/services.js';
 import { openStore, type Store } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
+import { auditGuard, migrateAsOwner, ownerMigrationFromEnv } from './store/roles.js';
 
 export interface RunningApp {
   readonly app: App;
@@ -20,6 +24,13 @@ export interface StartOptions {
   readonly logger?: Parameters<typeof buildServer>[0]['logger'];
   /** Print the banner (URL, demo sign-ins) to stdout. */
   readonly banner?: boolean;
+  /** Environment for the database roles (BDCERT_MIGRATION_DATABASE_URL …); default process.env. */
+  readonly env?: NodeJS.ProcessEnv;
+  /**
+   * false for the second and later workers of a cluster (src/cli/cluster.ts): they only serve HTTP. Migrating,
+   * seeding the demo, the sealing schedule, table imports and the sync loops are the first worker's, once per node.
+   */
+  readonly background?: boolean;
 }
 
 export async function openConfiguredStore(config: Config): Promise<Store> {
@@ -28,15 +39,37 @@ export async function openConfiguredStore(config: Config): Promise<Store> {
 }
 
 export async function startApp(config: Config, opts: StartOptions = {}): Promise<RunningApp> {
+  // Two database roles (docs/database-roles.md): the owner migrates and grants, then the application role connects.
+  const background = opts.background ?? true;
+  const owner = background && config.databaseUrl ? ownerMigrationFromEnv(opts.env ?? process.env) : undefined;
+  if (owner) await migrateAsOwner(owner);
   const store = await openConfiguredStore(config);
   try {
-    await migrateToLatest(store.db);
+    if (background && !owner) await migrateToLatest(store.db);
     const log = opts.logger === false ? createLogger('silent') : createLogger(config.logLevel);
+    if (store.kind === 'postgres') {
+      const g = await auditGuard(store.db);
+      // Issue 7 §5: on PostgreSQL the application role must not be able to change the audit log; say so loudly.
+      if (g.enforcedBy === 'trigger-only')
+        log.warn(
+          { role: g.role, owner: g.owner, superuser: g.superuser },
+          '应用数据库角色可修改审计日志（仅触发器防护），请配置迁移角色与应用角色 / the application role owns the audit log or is a superuser: only the triggers guard it — set up the owner and application roles (docs/database-roles.md)',
+        );
+    }
     const services = await createServices(config, store, { log });
-    const demo = await seedDemo(config, store);
-    // Finish sealing batches a crash interrupted, then seal on schedule (12:00/18:00 by default) from now on.
-    const stopScheduler = startScheduler(services.issuance);
-    void resumeBatches(services.issuance).catch((err: unknown) => log.error({ err }, 'resuming seal batches failed'));
+    const demo = background ? await seedDemo(config, store) : { created: false, notes: [] };
+    let stopScheduler = () => {};
+    let stopImports = () => {};
+    if (background) {
+      // Issue 2 §6: the first demo start also records and seals a few certificates for the demo holder (before the
+      // scheduler starts, so it finds nothing pending).
+      demo.notes.push(...(await demoCertificates(services.issuance, { create: demo.created })));
+      // Finish sealing batches a crash interrupted, then seal on schedule (12:00/18:00 by default) from now on.
+      stopScheduler = startScheduler(services.issuance);
+      // Table imports a stopped node left unfinished continue here (and every minute, for other nodes' runs).
+      stopImports = services.imports.start();
+      void resumeBatches(services.issuance).catch((err: unknown) => log.error({ err }, 'resuming seal batches failed'));
+    }
     const app = await buildServer({
       config,
       store,
@@ -47,6 +80,8 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    // Sync loops of the node's role (relay, reconciliation, automatic join): docs/sync.md.
+    if (background) await services.sync.start({ baseUrl: config.baseUrl });
     app.log.info(
       { url, mode: config.mode, role: config.role, database: store.kind, location: store.location },
       'bdcert started',
@@ -61,7 +96,7 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
         `  角色 role:       ${config.role}`,
         `  数据库 database: ${store.kind} (${store.location})`,
         ...(demo.created ? ['  演示数据已创建 / demo data created'] : []),
-        ...demo.notes.map((n) => `  ${n}`),
+        ...demo.notes.map((n) => `  ${n.replaceAll('{url}', url)}`),
         '',
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
@@ -74,6 +109,8 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
       stop() {
         stopping ??= (async () => {
           stopScheduler();
+          stopImports();
+          await services.sync.stop();
           await app.close();
           await store.close();
         })();
@@ -87,7 +124,11 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
 }
 
 /** SIGTERM/SIGINT: graceful stop, exit 0; a second signal or a stuck close exits 1. */
-export function installShutdown(running: RunningApp, timeoutMs = 25_000): void {
+export function installShutdown(
+  running: RunningApp,
+  timeoutMs = 25_000,
+  signals: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'],
+): void {
   let signalled = false;
   const onSignal = (sig: NodeJS.Signals) => {
     if (signalled) process.exit(1);
@@ -109,6 +150,5 @@ export function installShutdown(running: RunningApp, timeoutMs = 25_000): void {
       },
     );
   };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  for (const sig of signals) process.once(sig, onSignal);
 }

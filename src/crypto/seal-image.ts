@@ -56,9 +56,18 @@ export function sealSvg(agencyName: string, centreText = '不动产登记专用�
 }
 
 export function sealPng(agencyName: string, pixels = 600): Uint8Array {
+  return rasterizeSealSvg(sealSvg(agencyName), pixels);
+}
+
+/**
+ * An SVG seal picture as a transparent PNG (a seal from the provincial platform may carry SVG; the page shows a
+ * PNG). Text in the SVG is drawn with the bundled font only — no system fonts, so the output does not depend on the
+ * machine.
+ */
+export function rasterizeSealSvg(svg: string, pixels = 600): Uint8Array {
   const fontFile = assetPath(FONT_FILE);
   if (!existsSync(fontFile)) throw new Error(`seal font missing: ${fontFile} (run npm ci)`);
-  const r = new Resvg(sealSvg(agencyName), {
+  const r = new Resvg(svg, {
     fitTo: { mode: 'width', value: pixels },
     font: { fontFiles: [fontFile], loadSystemFonts: false, defaultFontFamily: FONT_FAMILY },
     background: 'rgba(0,0,0,0)',

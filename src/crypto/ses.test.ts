@@ -137,10 +137,40 @@ describe('SM2 certificates, GB/T 38540 seals and signatures', () => {
         'maker-certificate:passed',
         'seal-validity:passed',
         'signer-certificate:passed',
+        'signer-chain:passed',
         'data-hash:passed',
       ],
     );
+    assert.equal(v.trusted, true);
     assert.equal(parseSESSignature(sig).propertyInfo, '/Doc_0/Signs/Sign_0/Signature.xml');
+  });
+
+  test('without trusted roots both chain steps are skipped, never passed, and the result is not trusted', async () => {
+    const data = utf8('no roots');
+    const sig = await signSES({
+      sealDer,
+      signerCertDer: signerCert,
+      signer: signerKey.asSigner(),
+      dataHash: sm3(data),
+      propertyInfo: 'p',
+      time: new Date(T0.getTime() + 86400_000),
+    });
+    const v = verifySES(sig, { dataHash: sm3(data) });
+    assert.equal(v.ok, true, 'nothing failed');
+    assert.equal(v.trusted, false);
+    const status = Object.fromEntries(v.steps.map((x) => [x.id, x.status]));
+    assert.equal(status['maker-certificate'], 'skipped');
+    assert.equal(status['signer-chain'], 'skipped');
+    assert.equal(status['signer-certificate'], 'passed', 'validity and usage are still checked');
+    // Another CA's root: both chains fail (the maker's and the signer's), and the seal is not trusted.
+    const otherKeys = new LocalKeyStore(join(dir, 'other-keys'), new Uint8Array(32).fill(8));
+    const other = await DevCa.create(otherKeys, T0);
+    const foreign = verifySES(sig, { dataHash: sm3(data), trustedRoots: [other.ca.rootCertDer] });
+    assert.equal(foreign.trusted, false);
+    assert.deepEqual(
+      foreign.steps.filter((x) => x.status === 'failed').map((x) => x.id),
+      ['maker-certificate', 'signer-chain'],
+    );
   });
 
   /** Flips one byte inside the first occurrence of `needle` in `hay`. */

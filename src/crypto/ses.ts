@@ -124,30 +124,59 @@ export interface SignSesOptions {
   readonly time: Date;
 }
 
-/** 签章: SES_Signature with the signer's SM2 signature over DER(TBS_Sign) (§7.2 step 2). */
+/** DER TLV; lengths in the definite short or long form. */
+function tlv(tag: number, ...content: Uint8Array[]): Uint8Array {
+  const len = content.reduce((s, c) => s + c.length, 0);
+  const lenBytes: number[] = [];
+  if (len < 0x80) lenBytes.push(len);
+  else {
+    for (let l = len; l > 0; l = Math.floor(l / 256)) lenBytes.unshift(l & 0xff);
+    lenBytes.unshift(0x80 | lenBytes.length);
+  }
+  const out = new Uint8Array(1 + lenBytes.length + len);
+  out[0] = tag;
+  out.set(lenBytes, 1);
+  let o = 1 + lenBytes.length;
+  for (const c of content) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+const SIGNATURE_ALG_DER = new Uint8Array(new asn1js.ObjectIdentifier({ value: OID_SM3_WITH_SM2 }).toBER());
+
+/**
+ * 签章: SES_Signature with the signer's SM2 signature over DER(TBS_Sign) (§7.2 step 2). The seal is embedded as the
+ * DER bytes it was issued with — no parse and re-encode of the ~50 KB SESeal (picture and certificates) per
+ * signature, which was most of the time of sealing a certificate; the fields around it are written as DER directly.
+ */
 export async function signSES(o: SignSesOptions): Promise<Uint8Array> {
-  const sealAsn = asn1js.fromBER(ab(o.sealDer));
-  if (sealAsn.offset === -1) throw new Error('SESeal is not DER');
-  const tbs = new asn1js.Sequence({
-    value: [
-      new asn1js.Integer({ value: 4 }),
-      sealAsn.result,
-      gt(o.time),
-      new asn1js.BitString({ valueHex: ab(o.dataHash) }),
-      new asn1js.IA5String({ value: o.propertyInfo }),
-    ],
-  });
-  const tbsDer = new Uint8Array(tbs.toBER());
+  // The seal must be one DER SEQUENCE spanning exactly the given bytes (its content was checked when it was made).
+  if (o.sealDer[0] !== 0x30 || derLength(o.sealDer) !== o.sealDer.length) throw new Error('SESeal is not DER');
+  if ([...o.propertyInfo].some((c) => c.charCodeAt(0) > 0x7f))
+    throw new Error('propertyInfo must be ASCII (IA5String)');
+  const tbsDer = tlv(
+    0x30,
+    tlv(0x02, new Uint8Array([4])),
+    o.sealDer,
+    new Uint8Array(gt(o.time).toBER()),
+    tlv(0x03, new Uint8Array([0]), o.dataHash),
+    tlv(0x16, new TextEncoder().encode(o.propertyInfo)),
+  );
   const sig = await o.signer.sign(tbsDer);
-  const sesSignature = new asn1js.Sequence({
-    value: [
-      tbs,
-      new asn1js.OctetString({ valueHex: ab(o.signerCertDer) }),
-      new asn1js.ObjectIdentifier({ value: OID_SM3_WITH_SM2 }),
-      new asn1js.BitString({ valueHex: ab(sig) }),
-    ],
-  });
-  return new Uint8Array(sesSignature.toBER());
+  return tlv(0x30, tbsDer, tlv(0x04, o.signerCertDer), SIGNATURE_ALG_DER, tlv(0x03, new Uint8Array([0]), sig));
+}
+
+/** Total length (header + content) of the DER element at the start of `b`, or -1 when the header is malformed. */
+function derLength(b: Uint8Array): number {
+  if (b.length < 2) return -1;
+  const first = b[1]!;
+  if (first < 0x80) return 2 + first;
+  const n = first & 0x7f;
+  if (n === 0 || n > 4 || b.length < 2 + n) return -1;
+  let len = 0;
+  for (let i = 0; i < n; i++) len = len * 256 + b[2 + i]!;
+  return 2 + n + len;
 }
 
 // ---------- parsing ----------
@@ -325,12 +354,21 @@ export interface SesVerification {
   readonly signingTime?: Date;
   readonly signerSubject?: string;
   readonly parsed?: ParsedSignature;
+  /**
+   * Both certificate chains (seal maker and signer) reached a trusted root. False when a chain step failed or was
+   * skipped (no trusted roots given): a caller must not call such a seal trustworthy (GB/T 38540 §7.2 steps 4 and 6
+   * are checks of the certificates, not just of the signatures).
+   */
+  readonly trusted: boolean;
 }
 
 export interface VerifySesOptions {
   /** SM3 of the protected data (OFD: Signature.xml); when absent the data-hash step is skipped. */
   readonly dataHash?: Uint8Array;
-  /** Trusted CA certificates (DER); when absent the chain steps are skipped (not passed). */
+  /**
+   * Trusted CA certificates (DER): self-signed roots, and intermediates already checked against them (a trust
+   * store holds both). When absent the two chain steps are skipped — not passed — and `trusted` is false.
+   */
   readonly trustedRoots?: readonly Uint8Array[];
 }
 
@@ -350,6 +388,7 @@ export function verifySES(signatureDer: Uint8Array, opts: VerifySesOptions = {})
     ['maker-certificate', '制章者证书', 'seal maker certificate'],
     ['seal-validity', '签章时印章在有效期内', 'seal valid at signing time'],
     ['signer-certificate', '签章者证书有效期与用途', 'signer certificate validity and usage'],
+    ['signer-chain', '签章者证书链至信任根', 'signer certificate chains to a trusted root'],
     ['data-hash', '原文摘要一致', 'data hash matches'],
   ];
   let p: ParsedSignature;
@@ -359,7 +398,7 @@ export function verifySES(signatureDer: Uint8Array, opts: VerifySesOptions = {})
   } catch (e) {
     add('structure', ALL[0]![1], ALL[0]![2], 'failed', (e as Error).message);
     for (const [id, t, te] of ALL.slice(1)) add(id, t, te, 'skipped', '签章结构无法解析 / structure unreadable');
-    return { ok: false, steps };
+    return { ok: false, steps, trusted: false };
   }
   const seal = p.seal;
   let signerCert: ReturnType<typeof parseCertificate> | undefined;
@@ -444,46 +483,53 @@ export function verifySES(signatureDer: Uint8Array, opts: VerifySesOptions = {})
     ...(inValidity ? [] : [`签章时间 ${p.time.toISOString()} 不在印章有效期内 / outside the seal's validity`]),
   );
 
-  // 6. signer certificate validity at signing time and usage
+  // 6. signer certificate validity at signing time and usage (from the certificate itself) …
+  const signerOk =
+    !!signerCert &&
+    signerCert.notBefore <= p.time &&
+    p.time <= signerCert.notAfter &&
+    signerCert.keyUsage.includes('digitalSignature');
   if (!signerCert) add('signer-certificate', ALL[6]![1], ALL[6]![2], 'failed', '无法解析 / unreadable');
-  else if (!opts.trustedRoots?.length) {
-    const ok =
-      signerCert.notBefore <= p.time &&
-      p.time <= signerCert.notAfter &&
-      signerCert.keyUsage.includes('digitalSignature');
+  else
     add(
       'signer-certificate',
       ALL[6]![1],
       ALL[6]![2],
-      ok ? 'passed' : 'failed',
-      ...(ok ? [] : ['签章时证书无效或用途不符 / not valid or wrong usage']),
+      signerOk ? 'passed' : 'failed',
+      ...(signerOk ? [] : ['签章时证书无效或用途不符 / not valid at signing time or wrong usage']),
     );
-  } else {
+  // … and its chain to a trusted root at signing time: a separate step, so "no roots" shows as skipped, never passed.
+  if (!signerCert) add('signer-chain', ALL[7]![1], ALL[7]![2], 'skipped', '证书无法解析 / certificate unreadable');
+  else if (!opts.trustedRoots?.length)
+    add('signer-chain', ALL[7]![1], ALL[7]![2], 'skipped', '未配置信任根 / no trusted roots configured');
+  else {
     const c = verifyChain(p.signerCertDer, { roots: opts.trustedRoots, at: p.time, requireUsage: 'digitalSignature' });
     add(
-      'signer-certificate',
-      ALL[6]![1],
-      ALL[6]![2],
+      'signer-chain',
+      ALL[7]![1],
+      ALL[7]![2],
       c.ok ? 'passed' : 'failed',
       ...(c.ok ? [] : [`${c.reason} / ${c.reasonEn}`]),
     );
   }
 
   // 7. data hash
-  if (!opts.dataHash) add('data-hash', ALL[7]![1], ALL[7]![2], 'skipped', '未提供原文 / no data given');
+  if (!opts.dataHash) add('data-hash', ALL[8]![1], ALL[8]![2], 'skipped', '未提供原文 / no data given');
   else {
     const ok = equalBytes(opts.dataHash, p.dataHash);
     add(
       'data-hash',
-      ALL[7]![1],
-      ALL[7]![2],
+      ALL[8]![1],
+      ALL[8]![2],
       ok ? 'passed' : 'failed',
       ...(ok ? [] : [`原文摘要不一致 / hash mismatch (${bytesToHex(p.dataHash).slice(0, 16)}…)`]),
     );
   }
 
+  const passed = (id: string) => steps.find((s) => s.id === id)?.status === 'passed';
   return {
     ok: steps.every((s) => s.status !== 'failed'),
+    trusted: passed('maker-certificate') && passed('signer-chain'),
     steps,
     seal: {
       name: seal.name,

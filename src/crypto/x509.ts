@@ -20,6 +20,7 @@ import {
 } from '@peculiar/asn1-x509';
 import { bytesToHex } from './bytes.js';
 import { derToPem, OID_SM3_WITH_SM2, pemToDer, Sm2PublicKey, type Sm2Signer } from './sm2.js';
+import { sm3Hex } from './sm3.js';
 
 /**
  * SM2 X.509 certificates (SM3withSM2, OID 1.2.156.10197.1.501; GM/T 0015): build, parse and verify chains, on the
@@ -56,7 +57,8 @@ export interface ParsedCertificate {
   readonly signature: Uint8Array;
 }
 
-function name(s: SubjectInfo): Name {
+/** An X.509 Name in the order C, O, OU, CN (UTF8String values, as GM/T 0015 certificates carry Chinese names). */
+export function encodeName(s: SubjectInfo): Name {
   const rdn = (type: string, v: string) =>
     new RelativeDistinguishedName([new AttributeTypeAndValue({ type, value: new AttributeValue({ utf8String: v }) })]);
   const items: RelativeDistinguishedName[] = [];
@@ -93,7 +95,7 @@ export interface IssueOptions {
 export async function issueCertificate(o: IssueOptions): Promise<Uint8Array> {
   const issuerName = o.issuerCertDer
     ? AsnConvert.parse(o.issuerCertDer, Certificate).tbsCertificate.subject
-    : name(o.subject);
+    : encodeName(o.subject);
   const serial = randomBytes(16);
   serial[0]! &= 0x7f; // positive INTEGER
   const sigAlg = new AlgorithmIdentifier({ algorithm: OID_SM3_WITH_SM2 });
@@ -116,7 +118,7 @@ export async function issueCertificate(o: IssueOptions): Promise<Uint8Array> {
     signature: sigAlg,
     issuer: issuerName,
     validity: new Validity({ notBefore: o.notBefore, notAfter: o.notAfter }),
-    subject: name(o.subject),
+    subject: encodeName(o.subject),
     subjectPublicKeyInfo: spki,
     extensions,
   });
@@ -175,6 +177,32 @@ export function certificateToPem(der: Uint8Array): string {
   return derToPem(der, 'CERTIFICATE');
 }
 
+/** SM3 fingerprint of the DER certificate (hex), the trust store's identity of a certificate. */
+export function certificateFingerprint(der: Uint8Array): string {
+  return sm3Hex(der);
+}
+
+/** Self-issued and verifying under its own key: a root. */
+export function isSelfSigned(c: ParsedCertificate): boolean {
+  return c.subject === c.issuer && c.publicKey.verify(c.tbsDer, c.signature);
+}
+
+/**
+ * Every certificate in a file: one DER certificate, or any number of PEM `CERTIFICATE` blocks (a CA's chain file).
+ * Only splits; `parseCertificate` checks each.
+ */
+export function parseCertificateBundle(input: Uint8Array | string): Uint8Array[] {
+  const text = typeof input === 'string' ? input : Buffer.from(input).toString('latin1');
+  const blocks = [...text.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)].map((m) =>
+    pemToDer(m[0], 'CERTIFICATE'),
+  );
+  if (blocks.length) return blocks;
+  if (typeof input === 'string' || input[0] !== 0x30) {
+    throw new Error('既不是PEM也不是DER证书 / neither a PEM nor a DER certificate');
+  }
+  return [input];
+}
+
 export interface ChainCheck {
   readonly ok: boolean;
   readonly reason?: string;
@@ -183,7 +211,9 @@ export interface ChainCheck {
 
 /**
  * Verifies `leaf` up to one of `roots` through `intermediates`: each signature (SM3withSM2), each validity period at
- * `at`, CA flags and key usage on issuers, and the leaf's usage (digitalSignature for signers).
+ * `at`, CA flags and key usage on issuers, and the leaf's usage (digitalSignature for signers). `roots` is a set of
+ * trusted certificates as a trust store holds them: the chain ends at a *self-signed* one; a trusted intermediate in
+ * the set is used as an issuer on the way there (so a verifier given the whole trust store needs no chain file).
  */
 export function verifyChain(
   leafDer: Uint8Array,
@@ -210,7 +240,7 @@ export function verifyChain(
         `certificate "${cert.subjectCommonName}" not valid at that time`,
       );
     }
-    if (rootSet.has(bytesToHex(cert.der))) {
+    if (rootSet.has(bytesToHex(cert.der)) && cert.subject === cert.issuer) {
       return cert.publicKey.verify(cert.tbsDer, cert.signature)
         ? { ok: true }
         : fail('根证书自签名无效', 'root self-signature invalid');

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import * as fontkit from 'fontkit';
 import { DomainError } from '../domain/problem.js';
 import { assetPath } from '../paths.js';
+import { shareDigest } from './digests.js';
+import { subsetTrueType } from './harfbuzz.js';
 import type { FontRole } from './page-model.js';
 
 /**
@@ -49,23 +50,25 @@ export function fontChain(role: FontRole): readonly Face[] {
 }
 
 const opened = new Map<string, fontkit.Font>();
-const bytes = new Map<string, Buffer>();
 function fontOf(face: Face): fontkit.Font {
   let f = opened.get(face.path);
   if (!f) {
-    const buf = readFileSync(face.path);
-    bytes.set(face.path, buf);
-    f = fontkit.create(buf) as fontkit.Font;
+    f = fontkit.create(readFileSync(face.path)) as fontkit.Font;
     opened.set(face.path, f);
   }
   return f;
 }
 
-const faceCache = new Map<string, number>();
+// Per-role caches keyed by code point / character: no key string is built per character looked up.
+const faceCache = new Map<FontRole, Map<number, number>>();
 /** Index in the role's chain of the first face with a glyph for the code point, or -1. */
 export function faceIndexFor(cp: number, role: FontRole): number {
-  const key = `${role}:${cp}`;
-  const hit = faceCache.get(key);
+  let cache = faceCache.get(role);
+  if (!cache) {
+    cache = new Map();
+    faceCache.set(role, cache);
+  }
+  const hit = cache.get(cp);
   if (hit !== undefined) return hit;
   const chain = fontChain(role);
   let idx = -1;
@@ -75,7 +78,7 @@ export function faceIndexFor(cp: number, role: FontRole): number {
       break;
     }
   }
-  faceCache.set(key, idx);
+  cache.set(cp, idx);
   return idx;
 }
 
@@ -101,11 +104,15 @@ export function checkCoverage(text: string, role: FontRole, field?: string): voi
   }
 }
 
-const advCache = new Map<string, number>();
+const advCache = new Map<FontRole, Map<string, number>>();
 /** Advance width of a character as a fraction of the em. */
 export function advanceEm(ch: string, role: FontRole): number {
-  const key = `${role}:${ch}`;
-  const hit = advCache.get(key);
+  let cache = advCache.get(role);
+  if (!cache) {
+    cache = new Map();
+    advCache.set(role, cache);
+  }
+  const hit = cache.get(ch);
   if (hit !== undefined) return hit;
   const cp = ch.codePointAt(0)!;
   const i = faceIndexFor(cp, role);
@@ -114,7 +121,7 @@ export function advanceEm(ch: string, role: FontRole): number {
     const f = fontOf(fontChain(role)[i]!);
     adv = f.glyphForCodePoint(cp).advanceWidth / f.unitsPerEm;
   }
-  advCache.set(key, adv);
+  cache.set(ch, adv);
   return adv;
 }
 
@@ -136,37 +143,87 @@ export function splitRuns(text: string, role: FontRole): { face: number; text: s
   return runs;
 }
 
-type SubsetFont = (buf: Buffer, text: string, opts: { targetFormat: 'truetype' }) => Promise<Buffer>;
-const require = createRequire(import.meta.url);
-const subsetCache = new Map<string, Promise<Uint8Array>>();
+const subsetCache = new Map<string, Uint8Array>();
+/** Enough for every subset of one document (OFD and PDF share them) and for repeated renders in tests. */
+const SUBSET_CACHE_ENTRIES = 32;
 
-/** A TrueType subset (with cmap, harfbuzz via subset-font) of one face covering `chars`. Cached by content. */
-export function subsetFace(face: Face, chars: string): Promise<Uint8Array> {
-  const sorted = [...new Set(chars)].sort().join('');
-  const key = `${face.path}|${sorted}`;
-  let p = subsetCache.get(key);
-  if (!p) {
-    fontOf(face);
-    const subsetFont = require('subset-font') as SubsetFont;
-    p = subsetFont(bytes.get(face.path)!, sorted, { targetFormat: 'truetype' }).then((b) => new Uint8Array(b));
-    subsetCache.set(key, p);
-    if (subsetCache.size > 2000) subsetCache.delete(subsetCache.keys().next().value!);
+/**
+ * A TrueType subset (with cmap; harfbuzz, src/documents/harfbuzz.ts) of one face covering `chars`. Cached by
+ * content: the OFD writer and the PDF copy of a document ask for the same sets, so each is made once.
+ */
+export function subsetFace(face: Face, chars: string): Uint8Array {
+  const cps = [...new Set(Array.from(chars, (c) => c.codePointAt(0)!))].sort((a, b) => a - b);
+  const key = `${face.path}|${String.fromCodePoint(...cps)}`;
+  let hit = subsetCache.get(key);
+  if (hit) {
+    // keep recently used entries at the end (LRU)
+    subsetCache.delete(key);
+  } else {
+    hit = subsetTrueType(face.path, cps);
+    if (subsetCache.size >= SUBSET_CACHE_ENTRIES) subsetCache.delete(subsetCache.keys().next().value!);
   }
-  return p;
+  subsetCache.set(key, hit);
+  return hit;
 }
 
-/** The PdfFontSource the PDF writer takes: one subset per face of the chain that the text needs, in chain order. */
+/**
+ * The common subset of a role: the characters of `chars` that the role's primary face has (a layout's fixed text,
+ * DocumentModel.commonChars), made once and kept for the process — every certificate of the layout embeds these
+ * same bytes, so its subsetting, its SM3 (digests.ts) and its PDF font data (cid-font.ts) are computed once.
+ */
+export interface CommonSubset {
+  readonly ttf: Uint8Array;
+  /** The code points it covers: a character drawn is served by it exactly when it is in this set. */
+  readonly codePoints: ReadonlySet<number>;
+}
+const commonCache = new Map<string, CommonSubset>();
+const COMMON_CACHE_ENTRIES = 16;
+
+export function commonSubset(role: FontRole, chars: string): CommonSubset {
+  const key = `${role}|${chars}`;
+  let hit = commonCache.get(key);
+  if (!hit) {
+    const cps = new Set<number>();
+    for (const ch of chars) {
+      const cp = ch.codePointAt(0)!;
+      if (!IGNORABLE.test(ch) && faceIndexFor(cp, role) === 0) cps.add(cp);
+    }
+    // straight from harfbuzz, not through subsetFace: kept here, it must not take a place in the per-document LRU
+    const ttf = subsetTrueType(
+      fontChain(role)[0]!.path,
+      [...cps].sort((x, y) => x - y),
+    );
+    shareDigest(ttf);
+    hit = { ttf, codePoints: cps };
+    if (commonCache.size >= COMMON_CACHE_ENTRIES) commonCache.delete(commonCache.keys().next().value!);
+    commonCache.set(key, hit);
+  }
+  return hit;
+}
+
+/**
+ * The PdfFontSource the PDF writer takes: one subset per face of the chain that the text needs, in chain order —
+ * with `common` characters, the role's common subset first and the primary face's other characters after it.
+ */
 export const sharedFontSource = {
-  async subset(role: FontRole, text: string): Promise<readonly Uint8Array[]> {
+  async subset(role: FontRole, text: string, common?: string): Promise<readonly Uint8Array[]> {
     checkCoverage(text, role);
     const chain = fontChain(role);
+    const shared = common ? commonSubset(role, common) : undefined;
+    let usesShared = false;
     const perFace = new Map<number, string>();
     for (const ch of text) {
-      const i = faceIndexFor(ch.codePointAt(0)!, role);
+      const cp = ch.codePointAt(0)!;
+      if (shared?.codePoints.has(cp)) {
+        usesShared = true;
+        continue;
+      }
+      const i = faceIndexFor(cp, role);
       if (i >= 0) perFace.set(i, (perFace.get(i) ?? '') + ch);
     }
-    if (!perFace.size) perFace.set(0, ' ');
+    if (!perFace.size && !usesShared) perFace.set(0, ' ');
     const order = [...perFace.keys()].sort((a, b) => a - b);
-    return Promise.all(order.map((i) => subsetFace(chain[i]!, perFace.get(i)!)));
+    const own = order.map((i) => subsetFace(chain[i]!, perFace.get(i)!));
+    return shared && usesShared ? [shared.ttf, ...own] : own;
   },
 };

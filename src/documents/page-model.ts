@@ -69,4 +69,10 @@ export interface DocumentModel {
   /** Metadata carried in the file itself (standards.md §6): key → value, keys in the standard's Chinese names. */
   readonly meta: Readonly<Record<string, string>>;
   readonly sealAnchor?: SealAnchor;
+  /**
+   * Characters that every document of this layout draws (labels and fixed text), per role. Both writers embed them
+   * as one subset per role that is made once and shared by every such document, and subset per document only the
+   * rest (names, addresses, numbers): most of a certificate's glyphs are its form's.
+   */
+  readonly commonChars?: Partial<Record<FontRole, string>>;
 }

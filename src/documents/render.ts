@@ -4,7 +4,7 @@ import { sharedFontSource } from './fonts.js';
 import { annotate, layoutCertificate, watermarkCancelled } from './layout/certificate.js';
 import { sealPackage } from './ofd/seal.js';
 import { buildOfdPackage } from './ofd/writer.js';
-import { renderPdf } from './pdf/index.js';
+import { CONVENIENCE_NOTE, FOOTER_ROLE, renderPdf } from './pdf/index.js';
 import { renderInfoQr } from './qr/info.js';
 import { renderQueryQr } from './qr/query.js';
 
@@ -30,15 +30,28 @@ export interface RenderCertificateOptions {
   readonly annotation?: string;
 }
 
-export async function renderCertificate(
-  o: RenderCertificateOptions,
-): Promise<{ ofd: Uint8Array; pdf: Uint8Array; pages: number }> {
+export interface RenderedCertificate {
+  readonly ofd: Uint8Array;
+  readonly pdf: Uint8Array;
+  readonly pages: number;
+  /** SM3 (hex) of each file, when the renderer computed it anyway (the pool's workers: the blob store's name). */
+  readonly ofdSm3?: string;
+  readonly pdfSm3?: string;
+}
+
+export async function renderCertificate(o: RenderCertificateOptions): Promise<RenderedCertificate> {
   const query = renderQueryQr(o.face.queryQr, { sizeMm: 24 });
   const info = renderInfoQr(o.face.infoQr, { sizeMm: 24 });
   let doc = layoutCertificate(o.face, { queryQrPng: query.png, infoQrPng: info.png, meta: o.meta });
   if (o.cancelled) doc = watermarkCancelled(doc, o.cancelled.note);
   if (o.annotation) doc = annotate(doc, o.annotation);
-  const pkg = await buildOfdPackage(doc, { docId: o.docId, creationDate: o.time, signatures: true });
+  // The OFD's serif subset also carries the PDF footer's characters, so the PDF reuses the OFD's subsets.
+  const pkg = await buildOfdPackage(doc, {
+    docId: o.docId,
+    creationDate: o.time,
+    signatures: true,
+    extraChars: { [FOOTER_ROLE]: CONVENIENCE_NOTE },
+  });
   const ofd = await sealPackage(pkg.files, {
     sealDer: o.seal.sealDer,
     signerCertDer: o.seal.signerCertDer,

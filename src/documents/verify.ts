@@ -25,6 +25,11 @@ export interface SealRegistryFacts {
 
 export interface VerifyOfdOptions {
   readonly trustedRoots?: readonly Uint8Array[];
+  /**
+   * Accept a file whose certificate chains were not checked (integrity only). Without it, no trusted roots means
+   * verdict `untrusted`, never valid: a seal nobody can trace to a CA proves nothing (Huangchuan 5.1.2).
+   */
+  readonly skipTrustCheck?: boolean;
   /** The seal registry's word on a seal code (revocation is not in the file itself). */
   readonly sealLookup?: (esId: string) => Promise<SealRegistryFacts | undefined>;
   /** Looks up the certificate by its identifier when a database is reachable. */
@@ -33,6 +38,8 @@ export interface VerifyOfdOptions {
 
 export interface OfdVerification {
   readonly valid: boolean;
+  /** invalid: a check failed; untrusted: nothing failed but the chains to a trusted root were not checked. */
+  readonly verdict: 'valid' | 'invalid' | 'untrusted';
   readonly checks: readonly VerificationStep[];
   readonly meta: Readonly<Record<string, string>>;
   readonly seal?: { name: string; esId: string; signingTime: string };
@@ -55,6 +62,7 @@ export async function verifyOfd(bytes: Uint8Array, o: VerifyOfdOptions = {}): Pr
     ['ses', '电子签章验证（GB/T 38540）', 'electronic signature (GB/T 38540)'],
     ['seal-registry', '签章时印章未被注销或停用', 'seal not revoked or suspended when used'],
     ['record', '与登记记录一致、证照状态有效', 'matches the register record and is valid'],
+    ['trust', '印章与签章者证书可信（证书链至信任根）', 'seal maker and signer certificates chain to a trusted root'],
   ];
   const skipRest = (from: number, reason: string) => {
     for (const [id, t, te] of PLAN.slice(from)) add(id, t, te, 'skipped', reason);
@@ -81,12 +89,12 @@ export async function verifyOfd(bytes: Uint8Array, o: VerifyOfdOptions = {}): Pr
     if (!body.Signatures) {
       add(...PLAN[1]!, 'failed', '文件未加盖电子印章 / the file is not sealed');
       skipRest(2, '未签章 / not sealed');
-      return { valid: false, checks, meta };
+      return { valid: false, verdict: 'invalid', checks, meta };
     }
   } catch (e) {
     add(...PLAN[0]!, 'failed', `无法读取OFD文件 / unreadable OFD: ${(e as Error).message}`);
     skipRest(1, '文件结构无效 / package unreadable');
-    return { valid: false, checks, meta };
+    return { valid: false, verdict: 'invalid', checks, meta };
   }
   let sigXmlPath: string;
   let signedValuePath: string;
@@ -117,7 +125,7 @@ export async function verifyOfd(bytes: Uint8Array, o: VerifyOfdOptions = {}): Pr
   } catch (e) {
     add(...PLAN[1]!, 'failed', `签章文件缺失或无法读取 / signature files missing: ${(e as Error).message}`);
     skipRest(2, '签章文件无效 / signature files invalid');
-    return { valid: false, checks, meta };
+    return { valid: false, verdict: 'invalid', checks, meta };
   }
   // References: SM3 (OID 1.2.156.10197.1.401, or the name) over every protected file.
   if (!/^(1\.2\.156\.10197\.1\.401|SM3)$/i.test(checkMethod)) {
@@ -163,6 +171,13 @@ export async function verifyOfd(bytes: Uint8Array, o: VerifyOfdOptions = {}): Pr
     sesFailed.length ? 'failed' : 'passed',
     ...(sesFailed.length ? [sesFailed.map((s) => `${s.title}：${s.reason ?? ''}`).join('；')] : []),
   );
+  // Listed right after the signature checks (PLAN[8] keeps the indices above stable).
+  const chainFailed = ses.steps.some((s) => s.status === 'failed' && /^(maker-certificate|signer-chain)$/.test(s.id));
+  if (o.skipTrustCheck)
+    add(...PLAN[8]!, 'skipped', '调用方选择不检查信任链 / trust check skipped at the caller’s request');
+  else if (ses.trusted) add(...PLAN[8]!, 'passed');
+  else if (chainFailed) add(...PLAN[8]!, 'failed', '证书链验证未通过 / a certificate chain failed');
+  else add(...PLAN[8]!, 'skipped', '未配置信任根，无法确认印章可信 / no trusted roots: the seal cannot be confirmed');
   for (const s of ses.steps) checks.push({ ...s, id: `ses.${s.id}` });
   if (!o.sealLookup || !sealInfo) {
     add(...PLAN[6]!, 'skipped', '未连接印章登记系统 / no seal registry reachable');
@@ -197,9 +212,18 @@ export async function verifyOfd(bytes: Uint8Array, o: VerifyOfdOptions = {}): Pr
     }
   }
   const required = checks.filter((c) => !c.id.startsWith('ses.'));
+  // Without a database the record and registry checks are skipped, not failed: the file's own checks decide. A
+  // skipped trust check means "cannot confirm the seal" (untrusted) unless the caller opted out of it.
+  const skippable = (id: string) => OPTIONAL.has(id) || (id === 'trust' && !!o.skipTrustCheck);
+  const verdict =
+    !ses.ok || required.some((c) => c.status === 'failed')
+      ? 'invalid'
+      : required.every((c) => c.status === 'passed' || skippable(c.id))
+        ? 'valid'
+        : 'untrusted';
   return {
-    // Without a database the record and registry checks are skipped, not failed: the file's own checks decide.
-    valid: required.every((c) => c.status === 'passed' || (OPTIONAL.has(c.id) && c.status === 'skipped')) && ses.ok,
+    valid: verdict === 'valid',
+    verdict,
     checks,
     meta,
     ...(sealInfo ? { seal: sealInfo } : {}),

@@ -1,3 +1,6 @@
+import { type Problem, problem } from './problem.js';
+import { checkUscc } from './validators/uscc.js';
+
 /**
  * 证照目录 — the catalog items of Henan notice 附件1 for both certificate kinds, with their fixed values.
  */
@@ -46,6 +49,46 @@ export const PROPERTY_CERTIFICATE_TYPE_CODE = '11100000MB03271699001';
  */
 export const DEFAULT_PROOF_TYPE_CODE = '11100000MB03271699002';
 export const ALTERNATIVE_PROOF_TYPE_CODE = '11100000MB03271699022';
+
+/** 证照定义机构代码 (附件1): the USCC of 中华人民共和国自然资源部, the first 18 characters of both type codes. */
+export const DEFINING_AGENCY_USCC = '11100000MB03271699';
+
+/**
+ * A configured 不动产登记证明 type code (standards.md §1.4): 21 characters = the defining agency's USCC (18, its GB 32100
+ * check character valid) + a 3-digit sequence, defined by 自然资源部 (附件1 证照定义机构代码), and not the 证书's `…001`.
+ */
+export function checkProofTypeCode(code: string, field = 'proofTypeCode'): Problem[] {
+  if (!/^[0-9A-Z]{18}\d{3}$/.test(code))
+    return [
+      problem(
+        'TYPE_CODE_FORMAT',
+        '证照类型代码应为21位：证照定义机构统一社会信用代码（18位）加3位顺序码',
+        'A type code is 21 characters: the defining agency USCC (18) and a 3-digit sequence',
+        field,
+      ),
+    ];
+  const uscc = checkUscc(code.slice(0, 18), field).filter((p) => p.severity === 'error');
+  if (uscc.length) return uscc;
+  if (!code.startsWith(DEFINING_AGENCY_USCC))
+    return [
+      problem(
+        'TYPE_CODE_DEFINER',
+        `证照类型代码须以证照定义机构（自然资源部）代码 ${DEFINING_AGENCY_USCC} 开头`,
+        `The type code must start with the defining agency (Ministry of Natural Resources) code ${DEFINING_AGENCY_USCC}`,
+        field,
+      ),
+    ];
+  if (code === PROPERTY_CERTIFICATE_TYPE_CODE)
+    return [
+      problem(
+        'TYPE_CODE_TAKEN',
+        `${PROPERTY_CERTIFICATE_TYPE_CODE} 是不动产权证书的类型代码`,
+        `${PROPERTY_CERTIFICATE_TYPE_CODE} is the property certificate's type code`,
+        field,
+      ),
+    ];
+  return [];
+}
 
 export interface CatalogConfig {
   readonly proofTypeCode: string;

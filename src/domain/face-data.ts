@@ -1,17 +1,8 @@
 import { z } from 'zod';
 import { type CertificateKind, KIND_NAMES } from './catalog.js';
 import { checkCertificateNumber } from './certificate-number.js';
-import {
-  AREA_UNITS,
-  codeName,
-  HOUSE_USES,
-  ID_TYPES,
-  LAND_USES,
-  PROOF_MATTER_NAMES,
-  PROOF_MATTERS,
-  RIGHT_NATURES,
-  RIGHT_TYPES,
-} from './codes/tables.js';
+import { type CodeTables, proofMatterNames, tableOf } from './codes/override.js';
+import { AREA_UNITS, codeName, HOUSE_USES, ID_TYPES, LAND_USES, RIGHT_NATURES, RIGHT_TYPES } from './codes/tables.js';
 import { checkIdentifier } from './identifier.js';
 import { type Checked, hasErrors, type Problem, problem } from './problem.js';
 import { isCalendarDate } from './validators/dates.js';
@@ -184,6 +175,8 @@ export interface ValidateOptions {
   /** 'complete' (default): every 附件2 item incl. number, identifier and QR; 'input': what the register supplies. */
   readonly stage?: 'complete' | 'input';
   readonly today?: Date;
+  /** Code tables in force (the compiled ones plus the configured override); the compiled ones when absent. */
+  readonly codeTables?: CodeTables;
 }
 
 /**
@@ -407,17 +400,13 @@ function proofRules(v: RegistrationProofFace, opts: ValidateOptions): Problem[] 
   if (opts.stage !== 'input') out.push(...checkCertificateNumber(v.proofNo, 'proofNo', 'registration-proof'));
   if (v.relatedCertificateNo)
     out.push(...checkCertificateNumber(v.relatedCertificateNo, 'relatedCertificateNo', 'property-certificate'));
-  if (!(PROOF_MATTER_NAMES as readonly string[]).includes(v.matter)) {
+  const names = proofMatterNames(opts.codeTables);
+  if (!names.includes(v.matter)) {
     out.push(
-      problem(
-        'UNKNOWN_MATTER',
-        `证明权利或事项「${v.matter}」不是${PROOF_MATTER_NAMES.join('、')}之一`,
-        'Unknown matter',
-        'matter',
-      ),
+      problem('UNKNOWN_MATTER', `证明权利或事项「${v.matter}」不是${names.join('、')}之一`, 'Unknown matter', 'matter'),
     );
   }
-  const known = codeName(PROOF_MATTERS, v.matterCode);
+  const known = codeName(tableOf(opts.codeTables, 'proofMatter'), v.matterCode);
   if (known && known !== v.matter) {
     out.push(
       problem(

@@ -2,6 +2,7 @@
 export * from './agency.js';
 export * from './catalog.js';
 export * from './certificate-number.js';
+export * from './codes/override.js';
 export * from './codes/tables.js';
 export * from './document-decision.js';
 export * from './face-data.js';

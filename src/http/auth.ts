@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import {
   agreementCovers,
   type Principal,
@@ -10,7 +11,7 @@ import {
   type StaffRole,
   staffMayActFor,
 } from '../domain/access.js';
-import { actorOf, recordAudit } from '../modules/audit/audit.js';
+import { type AuditEntryInput, actorOf, recordAudit } from '../modules/audit/audit.js';
 import { type IdentityService, SIGNED_REQUEST_SCHEME } from '../modules/identity/service.js';
 import { SESSION_COOKIE } from '../modules/identity/sessions.js';
 import { ApiError } from './errors.js';
@@ -146,6 +147,51 @@ export function authPlugin(identity: IdentityService): (app: App) => void {
       if (signed(req) && req.principal === undefined && req.authFailure === undefined)
         await resolveSignedPrincipal(identity, req);
     });
+    // Issue 7 "Must show": a sharing call without 用证事由 or case number is refused — by the body schema, before any
+    // route code runs — and the attempt is audited. Only for institutions that authenticated: a refused client is
+    // audited as `auth.client` already, and an anonymous caller is no one to record.
+    app.addHook('onError', async (req, _reply, error) => {
+      const iface = SHARE_ROUTE.exec(req.routeOptions.url ?? '')?.[1];
+      if (!iface || req.principal?.kind !== 'institution' || !hasZodFastifySchemaValidationErrors(error)) return;
+      try {
+        await recordAudit(identity.deps.db, shareRefusal(identity, req, iface, error.validation));
+      } catch (e) {
+        // Not silent: the refusal still answers 400, and the failed audit write is an error in the log.
+        req.log.error({ err: e }, 'audit of a refused sharing call failed');
+      }
+    });
+  };
+}
+
+const SHARE_ROUTE = /^\/api\/v1\/share\/(search|download|info|verify)$/;
+const text = (v: unknown, max: number) => (typeof v === 'string' && v.trim() ? v.trim().slice(0, max) : undefined);
+
+/** The audit row of a sharing call its body schema refused: who, which interface, which fields, and what was given. */
+function shareRefusal(
+  identity: IdentityService,
+  req: FastifyRequest,
+  iface: string,
+  validation: readonly { instancePath: string }[],
+): AuditEntryInput {
+  const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
+  const purpose = text(body.purpose, 200);
+  const caseNo = text(body.caseNo, 64);
+  const holderCode = text(body.holderCode, 50);
+  const fields = [...new Set(validation.map((v) => v.instancePath.split('/').filter(Boolean)[0] ?? '(body)'))];
+  const p = req.principal;
+  return {
+    actor: actorOf(p),
+    action: `share.${iface}`,
+    result: 'denied',
+    reason: fields.includes('purpose') || fields.includes('caseNo') ? 'PURPOSE_OR_CASE_MISSING' : 'VALIDATION_FAILED',
+    ...(purpose ? { purpose } : {}),
+    ...(caseNo ? { caseNo } : {}),
+    // The holder concerned by keyed hash only (never the code itself).
+    ...(holderCode ? { holderKey: identity.deps.fieldCrypto.index(holderCode) } : {}),
+    ip: req.ip,
+    requestId: req.id,
+    at: identity.deps.now(),
+    details: { fields, ...(p?.kind === 'institution' ? { agreementNo: p.agreementNo } : {}) },
   };
 }
 
@@ -179,6 +225,34 @@ export function requireStaff(
       const agencyId = agencyIdFrom(req);
       if (agencyId !== undefined && !roles.some((r) => staffMayActFor(p, agencyId, r))) throw notFoundError();
     }
+  };
+}
+
+/**
+ * A staff session elevated by a recent step-up (`POST /api/v1/auth/step-up`; issue 8: batch sealing is confirmed
+ * with the second factor, Henan 三(一)5). Put it after the role guard, so a wrong role still answers 403 FORBIDDEN;
+ * otherwise 403 STEP_UP_REQUIRED, audited as a refusal of `action`.
+ */
+export function requireStepUp(action: string): Guard {
+  return async (req) => {
+    const p = staffPrincipal(req);
+    const identity = req.bdcertIdentity;
+    if (identity && (await identity.elevatedUntil(p))) return;
+    if (identity)
+      await recordAudit(identity.deps.db, {
+        actor: actorOf(p),
+        action,
+        result: 'denied',
+        reason: 'STEP_UP_REQUIRED',
+        ip: req.ip,
+        requestId: req.id,
+        at: identity.deps.now(),
+      });
+    throw new ApiError(
+      'STEP_UP_REQUIRED',
+      '此操作须先完成二次验证（输入动态验证码），验证后 5 分钟内有效',
+      'This action needs a fresh second factor first (POST /api/v1/auth/step-up); it holds for 5 minutes',
+    );
   };
 }
 

@@ -9,6 +9,8 @@ export const API_ERRORS = {
   BAD_REQUEST: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
+  /** A fresh second factor is needed first (POST /api/v1/auth/step-up), e.g. before batch sealing (issue 8). */
+  STEP_UP_REQUIRED: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
@@ -54,6 +56,7 @@ export const DEFAULT_MESSAGES: Record<ApiErrorCode, [string, string]> = {
   BAD_REQUEST: ['请求格式错误', 'Malformed request'],
   UNAUTHENTICATED: ['请先登录或提供有效凭证', 'Authentication required'],
   FORBIDDEN: ['无权执行此操作', 'Not allowed'],
+  STEP_UP_REQUIRED: ['请先完成二次验证', 'Confirm with your second factor first'],
   NOT_FOUND: ['未找到请求的资源', 'Not found'],
   METHOD_NOT_ALLOWED: ['不支持该请求方法', 'Method not allowed'],
   CONFLICT: ['与现有数据冲突', 'Conflicts with existing data'],

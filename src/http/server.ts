@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyServerOptions,
+  type RouteOptions,
+} from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -9,13 +14,15 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { type Logger, pino } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 import type { core } from 'zod';
 import type { Config } from '../config.js';
 import { DomainError } from '../domain/problem.js';
 import { zodIssuesToProblems } from '../domain/zod-problems.js';
 import type { Store } from '../store/database.js';
+import { AccessLog } from './access-log.js';
 import { API_ERRORS, ApiError, type ApiErrorCode, DEFAULT_MESSAGES, type ErrorEnvelope } from './errors.js';
+import { REDACTED, scrubLogLine } from './redact.js';
 import { healthRoutes } from './routes/health.js';
 
 export type App = FastifyInstance;
@@ -29,9 +36,15 @@ export interface ServerDeps {
   readonly logger?: FastifyServerOptions['logger'];
   /** A ready pino logger shared with the services (takes precedence over `logger`). */
   readonly loggerInstance?: Logger;
+  /** Sees every route as it is added (the OpenAPI completeness test walks the app's own route table with it). */
+  readonly onRoute?: (route: RouteOptions) => void;
 }
 
-/** Paths that must never reach the logs: credentials and personal data (Security by default). */
+/**
+ * Paths pino removes before serialising (the headers that carry credentials, and the usual places of personal data a
+ * level or two down). They are the fast path only: every finished line also goes through `scrubLogLine`, which removes
+ * credentials, one-time codes, ID numbers and names at any depth (issue 7 §7: masked in lists and logs).
+ */
 export const LOG_REDACT = [
   'req.headers.authorization',
   'req.headers.cookie',
@@ -44,22 +57,33 @@ export const LOG_REDACT = [
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
-/** The process logger: JSON lines on stdout, secrets and personal data redacted. */
-export function createLogger(level: string): Logger {
-  return pino({ level, redact: { paths: LOG_REDACT, censor: '[redacted]' } });
+/**
+ * The process logger: JSON lines (stdout unless `destination` is given — tests capture it), secrets and personal data
+ * redacted at any depth.
+ */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options = {
+    level,
+    redact: { paths: LOG_REDACT, censor: REDACTED },
+    hooks: { streamWrite: scrubLogLine },
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 export async function buildServer(deps: ServerDeps): Promise<App> {
   const app = Fastify({
+    // Fastify 5 takes a ready pino instance only as `loggerInstance`; `logger` is for options (or false in tests).
     ...(deps.loggerInstance
       ? { loggerInstance: deps.loggerInstance }
-      : { logger: deps.logger ?? createLogger(deps.config.logLevel) }),
+      : deps.logger !== undefined
+        ? { logger: deps.logger }
+        : { loggerInstance: createLogger(deps.config.logLevel) }),
     // A caller's id is kept when it is well-formed (so a gateway's id follows the request), otherwise we mint one.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    logController: new AccessLog({ requestIdLogLabel: 'requestId' }),
     bodyLimit: 50 * 1024 * 1024,
     // SIGTERM: stop accepting, let in-flight requests finish, close idle keep-alive sockets.
     forceCloseConnections: 'idle',
@@ -67,6 +91,8 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  const onRoute = deps.onRoute;
+  if (onRoute) app.addHook('onRoute', (route) => onRoute(route));
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);

@@ -8,8 +8,11 @@ import { dirname, join } from 'node:path';
  * implements the same interface when several instances share files.
  */
 export interface BlobStore {
-  /** Stores the bytes (idempotent) and returns their SM3 hex digest. */
-  put(bytes: Uint8Array): Promise<string>;
+  /**
+   * Stores the bytes (idempotent) and returns their SM3 hex digest. `sm3` may pass the digest when the producer has
+   * just computed it from these very bytes (the render workers do, off the main thread); `get` still checks it.
+   */
+  put(bytes: Uint8Array, sm3?: string): Promise<string>;
   /** The bytes, or undefined when absent. Throws if the stored bytes no longer match their digest. */
   get(sm3Hex: string): Promise<Uint8Array | undefined>;
   has(sm3Hex: string): Promise<boolean>;
@@ -29,8 +32,8 @@ export class FsBlobStore implements BlobStore {
     return join(this.root, hash.slice(0, 2), hash.slice(2, 4), hash);
   }
 
-  async put(bytes: Uint8Array): Promise<string> {
-    const hash = sm3Hex(bytes);
+  async put(bytes: Uint8Array, sm3?: string): Promise<string> {
+    const hash = sm3 ?? sm3Hex(bytes);
     const p = this.pathOf(hash);
     if (await this.has(hash)) return hash;
     await mkdir(dirname(p), { recursive: true });

@@ -6,6 +6,9 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationRe
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => migrations },
+    // Migrations land from parallel work out of number order (0009 may reach a database before 0006–0008): each is
+    // independent of the ones numbered between, so a database that has a later one still receives the earlier.
+    allowUnorderedMigrations: true,
   });
   const result = await migrator.migrateToLatest();
   if (result.error) {

@@ -22,3 +22,22 @@ export async function appendOutbox(trx: Transaction<Database> | Kysely<Database>
     .executeTakeFirstOrThrow();
   return row.id;
 }
+
+/** Several events in one statement, in the order given (ids follow it); same transaction rule as appendOutbox. */
+export async function appendOutboxMany(
+  trx: Transaction<Database> | Kysely<Database>,
+  events: readonly OutboxEvent[],
+): Promise<void> {
+  if (events.length === 0) return;
+  await trx
+    .insertInto('outbox')
+    .values(
+      events.map((e) => ({
+        aggregate_type: e.aggregateType,
+        aggregate_id: e.aggregateId,
+        event_type: e.eventType,
+        payload: JSON.stringify(e.payload),
+      })),
+    )
+    .execute();
+}

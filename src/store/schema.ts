@@ -1,7 +1,10 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { AuditTables } from '../modules/audit/tables.js';
+import type { TrustTables } from '../modules/catalog/trust-tables.js';
 import type { IdentityTables } from '../modules/identity/tables.js';
+import type { ImportTables } from '../modules/imports/tables.js';
 import type { RegisterTables } from '../modules/register/tables.js';
+import type { SyncTables } from '../modules/sync/tables.js';
 
 /**
  * The database as Kysely sees it. Each bounded context declares its own tables next to its repository and adds them
@@ -27,6 +30,8 @@ export interface OutboxTable {
   event_type: string;
   payload: Json;
   created_at: Generated<Date>;
+  /** xid8 of the writing transaction (migration 0006): the sync relay sequences only ended transactions' rows. */
+  txid: Generated<string>;
 }
 
 export interface CoreTables {
@@ -68,13 +73,24 @@ export interface SealTable {
   filing_no: string | null;
   filed_at: Timestamp | null;
   status_reason: string | null;
+  /** local (made here) | imported (a ready SESeal from the provincial seal platform); migration 0008. */
+  origin: ColumnType<SealOrigin, SealOrigin | undefined, SealOrigin>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
+
+export type SealOrigin = 'local' | 'imported';
 
 export interface CatalogTables {
   agencies: AgencyTable;
   seals: SealTable;
 }
 
-export type Database = CoreTables & CatalogTables & IdentityTables & AuditTables & RegisterTables;
+export type Database = CoreTables &
+  CatalogTables &
+  TrustTables &
+  IdentityTables &
+  AuditTables &
+  RegisterTables &
+  SyncTables &
+  ImportTables;

@@ -1,9 +1,10 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { PACKAGE_ROOT } from '../../src/paths.js';
+import { createTestDatabaseUrl } from '../support/store.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const ARGS = [
@@ -52,12 +53,18 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-/** The real server as a child process (demo mode, fresh data dir, PORT=0); URL and demo sign-ins from its banner. */
+/**
+ * The real server as a child process (demo mode, fresh data dir, PORT=0); URL and demo sign-ins from its banner.
+ * Its database is never inherited: a DATABASE_URL in the caller's environment (CI's admin URL) would seed the demo
+ * into that database. On the PostgreSQL run (BDCERT_TEST_PG_URL) it gets a fresh database of its own, else PGlite.
+ */
 export async function startServer(): Promise<Server> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bdcert-web-'));
+  const { DATABASE_URL: _inherited, ...env } = process.env;
+  const pg = await createTestDatabaseUrl();
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start'], {
     cwd: PACKAGE_ROOT,
-    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+    env: { ...env, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...(pg ? { DATABASE_URL: pg.url } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -91,6 +98,7 @@ export async function startServer(): Promise<Server> {
       proc.kill('SIGTERM');
       await new Promise((r) => proc.once('exit', r));
       rmSync(dataDir, { recursive: true, force: true });
+      await pg?.drop();
     },
   };
 }
@@ -125,6 +133,52 @@ export async function shot(page: Page, name: string, opts: { docs?: boolean; ful
     mkdirSync(DOCS, { recursive: true });
     await page.screenshot({ path: join(DOCS, `${name}.png`), fullPage: opts.fullPage ?? false });
   }
+}
+
+const AXE = join(PACKAGE_ROOT, 'node_modules', 'axe-core', 'axe.min.js');
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: unknown[]; failureSummary?: string }[];
+}
+
+/**
+ * Runs axe-core (injected from node_modules, no network) on the page and fails on any serious or critical violation
+ * of WCAG 2.x A/AA and axe's best practices; the full list goes to test-results/browser/axe-<name>.json.
+ */
+export async function checkA11y(page: Page, name: string): Promise<void> {
+  await page.addScriptTag({ path: AXE });
+  // A string expression: it runs in the page, where the injected script defined the global `axe`.
+  const violations = await page.evaluate(
+    "axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations)",
+  );
+  const list = violations as AxeViolation[];
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(join(RESULTS, `axe-${name}.json`), JSON.stringify(list, null, 2));
+  const bad = list.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  if (bad.length)
+    throw new Error(
+      `accessibility (${name}): ${bad.length} serious/critical violation(s):\n${bad
+        .map(
+          (v) =>
+            `  ${v.id} [${v.impact}] ${v.help}\n${v.nodes
+              .slice(0, 5)
+              .map(
+                (n) => `    ${JSON.stringify(n.target)} ${n.failureSummary?.split('\n').slice(0, 2).join(' ') ?? ''}`,
+              )
+              .join('\n')}`,
+        )
+        .join('\n')}`,
+    );
+}
+
+/** Signs the browser context in as a staff user through the API (the session cookie is shared by its pages). */
+export async function signInStaff(page: Page, s: Server, user: string): Promise<void> {
+  const pw = s.passwords.get(user);
+  if (!pw) throw new Error(`no demo password for ${user}`);
+  const r = await page.request.post(`${s.url}/api/v1/auth/login`, { data: { username: user, password: pw } });
+  if (!r.ok()) throw new Error(`sign-in ${user} → ${r.status()} ${await r.text()}`);
 }
 
 /** A JSON call with a bearer token (test set-up through the public API, as an integrating system would). */

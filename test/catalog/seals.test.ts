@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
+import { PNG } from 'pngjs';
 import { loadConfig } from '../../src/config.js';
 import { DevCa } from '../../src/crypto/dev-ca.js';
 import { LocalKeyStore } from '../../src/crypto/keystore.js';
@@ -11,7 +12,15 @@ import { parseSESeal, signSES, verifySES } from '../../src/crypto/ses.js';
 import { sm3 } from '../../src/crypto/sm3.js';
 import { catalogRoutes } from '../../src/modules/catalog/routes.js';
 import { createSealCrypto } from '../../src/modules/catalog/seal-crypto.js';
-import { activeSeal, type CatalogDeps, createSeal, renewSeal } from '../../src/modules/catalog/service.js';
+import {
+  activeSeal,
+  type CatalogDeps,
+  changeSealStatus,
+  createSeal,
+  renewSeal,
+  replaceSeal,
+} from '../../src/modules/catalog/service.js';
+import { TrustStore } from '../../src/modules/catalog/trust-store.js';
 import { SimulatedSealRegistry } from '../../src/modules/integrations/seal-registry/simulator.js';
 import { createFieldCrypto } from '../../src/modules/privacy/field-crypto.js';
 import { FsBlobStore } from '../../src/store/blobs.js';
@@ -43,11 +52,20 @@ describe(`seal registry [${TEST_BACKEND}]`, () => {
       get sealRegistry() {
         return catalogDeps!.sealRegistry;
       },
+      get trust() {
+        return catalogDeps!.trust;
+      },
+      get keys() {
+        return catalogDeps!.keys;
+      },
     };
     fx = await identityFixture({ plugins: (identity) => [catalogRoutes(lazy, identity.auth)] });
     const keys = new LocalKeyStore(join(dir, 'keys'), Buffer.alloc(32, 5));
     const ca = await DevCa.create(keys, fx.clock.now);
     registry = new SimulatedSealRegistry(() => fx.clock.now);
+    // Demo wiring as services.ts does it: the development root sits in the trust store, the one verification path.
+    const trust = await TrustStore.open(fx.store.db, () => fx.clock.now);
+    await trust.importCertificates(ca.ca.rootCertDer, { actor: { kind: 'system', id: 't' }, origin: 'dev-ca' });
     catalogDeps = deps = {
       ctx: {
         config: loadConfig({}),
@@ -57,8 +75,10 @@ describe(`seal registry [${TEST_BACKEND}]`, () => {
         now: () => fx.clock.now,
         log: { info() {}, warn() {}, error() {}, debug() {} },
       },
-      sealCrypto: createSealCrypto(keys, ca.ca, () => fx.clock.now),
+      sealCrypto: createSealCrypto({ db: fx.store.db, keys, trust, devCa: ca.ca, now: () => fx.clock.now }),
       sealRegistry: registry,
+      trust,
+      keys,
     };
     await sql`update agencies set seal_name = ${SEAL_NAME} where id = ${fx.agencyA}`.execute(fx.store.db);
     adminA = await fx.addUser(fx.agencyA, 'admin-a', ['agency-admin']);
@@ -156,6 +176,198 @@ describe(`seal registry [${TEST_BACKEND}]`, () => {
     assert.equal(verifySES(oldSig, { dataHash: data, trustedRoots: deps.sealCrypto.trustedRoots() }).ok, true);
   });
 
+  test('replacement: a new code after the physical seal is re-made; the old seal stops sealing, still verifies', async () => {
+    const old = await activeSeal(deps, fx.agencyA, fx.clock.now);
+    const data = sm3('sealed before the physical seal was lost');
+    const oldSig = await signSES({
+      sealDer: old.sealDer,
+      signerCertDer: old.signerCertDer,
+      signer: old.signer,
+      dataHash: data,
+      propertyInfo: 'p',
+      time: fx.clock.now,
+    });
+    fx.clock.now = new Date(fx.clock.now.getTime() + 86400_000);
+    const tA = await fx.login(adminA);
+    // Same code: that is a renewal, not a replacement.
+    const same = await fx.app.inject({
+      method: 'POST',
+      url: `/api/v1/seals/${old.sealId}/replace`,
+      headers: { authorization: `Bearer ${tA}` },
+      payload: { esId: old.esId, validTo: in3y().toISOString(), reason: '重新刻制' },
+    });
+    assert.equal(same.statusCode, 422);
+    assert.equal(same.json().error.code, 'SEAL_CODE_UNCHANGED');
+    assert.equal(same.json().error.field, 'esId');
+    const tB = await fx.login(adminB);
+    const foreign = await fx.app.inject({
+      method: 'POST',
+      url: `/api/v1/seals/${old.sealId}/replace`,
+      headers: { authorization: `Bearer ${tB}` },
+      payload: { esId: '4115260000012', validTo: in3y().toISOString(), reason: 'x' },
+    });
+    assert.equal(foreign.statusCode, 404, 'another agency’s seal looks missing');
+    const r = await fx.app.inject({
+      method: 'POST',
+      url: `/api/v1/seals/${old.sealId}/replace`,
+      headers: { authorization: `Bearer ${tA}` },
+      payload: { esId: '4115260000012', validTo: in3y().toISOString(), reason: '实物印章遗失后重新刻制' },
+    });
+    assert.equal(r.statusCode, 201, r.body);
+    const replacement = r.json() as { id: string; esId: string; replacesId: string; status: string };
+    assert.equal(replacement.esId, '4115260000012', 'a new code');
+    assert.equal(replacement.replacesId, old.sealId);
+    assert.equal(
+      parseSESeal(
+        (
+          await deps.ctx.store.db
+            .selectFrom('seals')
+            .select('seal_der')
+            .where('id', '=', replacement.id)
+            .executeTakeFirstOrThrow()
+        ).seal_der,
+      ).esId,
+      '4115260000012',
+    );
+    const oldRow = await fx.store.db
+      .selectFrom('seals')
+      .select(['status', 'status_reason', 'es_id'])
+      .where('id', '=', old.sealId)
+      .executeTakeFirstOrThrow();
+    assert.equal(oldRow.status, 'suspended');
+    assert.match(oldRow.status_reason ?? '', /已更换为 4115260000012/);
+    assert.equal((await activeSeal(deps, fx.agencyA, fx.clock.now)).sealId, replacement.id);
+    const v = verifySES(oldSig, { dataHash: data, trustedRoots: deps.sealCrypto.trustedRoots() });
+    assert.equal(v.ok && v.trusted, true, 'what the old seal sealed still verifies');
+    const audited = await fx.store.db
+      .selectFrom('audit.entries')
+      .select('action')
+      .where('object_id', '=', replacement.id)
+      .execute();
+    assert.ok(audited.some((a) => a.action === 'seal.replace'));
+    // A revoked seal may be replaced (that is what a lost seal needs) but never renewed.
+    await changeSealStatus(deps, replacement.id, 'revoked', '遗失', { kind: 'system', id: 't' });
+    await assert.rejects(
+      renewSeal(deps, replacement.id, { validTo: in3y(), reason: 'x', actor: { kind: 'system', id: 't' } }),
+      (e: Error & { code?: string }) => e.code === 'SEAL_REVOKED',
+    );
+    const again = await replaceSeal(deps, replacement.id, {
+      esId: '4115260000014',
+      validTo: in3y(),
+      reason: '遗失后重新刻制',
+      actor: { kind: 'system', id: 't' },
+    });
+    assert.equal(again.replaces_id, replacement.id);
+    const revokedRow = await fx.store.db
+      .selectFrom('seals')
+      .select('status')
+      .where('id', '=', replacement.id)
+      .executeTakeFirstOrThrow();
+    assert.equal(revokedRow.status, 'revoked', 'a revoked seal stays revoked');
+  });
+
+  test('status route: 停用 (suspend) stops sealing, re-enabling restores it; both audited', async () => {
+    const tA = await fx.login(adminA);
+    const seal = await activeSeal(deps, fx.agencyA, fx.clock.now);
+    const post = (status: string, reason: string) =>
+      fx.app.inject({
+        method: 'POST',
+        url: `/api/v1/seals/${seal.sealId}/status`,
+        headers: { authorization: `Bearer ${tA}` },
+        payload: { status, reason },
+      });
+    const suspended = await post('suspended', '机构合并，暂停使用');
+    assert.equal(suspended.statusCode, 200, suspended.body);
+    assert.equal(suspended.json().status, 'suspended');
+    assert.equal(suspended.json().statusReason, '机构合并，暂停使用');
+    await assert.rejects(activeSeal(deps, fx.agencyA, fx.clock.now), /没有有效的电子印章/);
+    assert.ok(!registry.revoked.has(seal.esId), 'suspension is not a revocation at the national registry');
+    const twice = await post('suspended', '再次');
+    assert.equal(twice.statusCode, 422);
+    assert.equal(twice.json().error.code, 'ILLEGAL_SEAL_TRANSITION');
+    const back = await post('active', '恢复使用');
+    assert.equal(back.statusCode, 200);
+    assert.equal(back.json().status, 'active');
+    assert.equal((await activeSeal(deps, fx.agencyA, fx.clock.now)).sealId, seal.sealId);
+    const events = await fx.store.db
+      .selectFrom('outbox')
+      .select('event_type')
+      .where('aggregate_id', '=', seal.sealId)
+      .orderBy('id')
+      .execute();
+    assert.deepEqual(
+      events.map((e) => e.event_type).filter((t) => t === 'seal.suspended' || t === 'seal.active'),
+      ['seal.suspended', 'seal.active'],
+    );
+    const audited = await fx.store.db
+      .selectFrom('audit.entries')
+      .select('action')
+      .where('object_id', '=', seal.sealId)
+      .execute();
+    assert.ok(audited.some((a) => a.action === 'seal.suspended'));
+    assert.ok(audited.some((a) => a.action === 'seal.active'));
+  });
+
+  test('a valid transparent scanned seal PNG is accepted and embedded in the seal; an opaque one is refused', async () => {
+    const tA = await fx.login(adminA);
+    const scan = new PNG({ width: 240, height: 240 });
+    for (let y = 0; y < 240; y++)
+      for (let x = 0; x < 240; x++) {
+        const r = Math.hypot(x - 120, y - 120);
+        const ink = r > 100 && r < 112; // a red ring on a transparent background
+        const i = (y * 240 + x) * 4;
+        scan.data[i] = 0xd4;
+        scan.data[i + 1] = 0;
+        scan.data[i + 2] = 0x0f;
+        scan.data[i + 3] = ink ? 255 : 0;
+      }
+    const bytes = new Uint8Array(PNG.sync.write(scan, { colorType: 6 }));
+    const r = await fx.app.inject({
+      method: 'POST',
+      url: `/api/v1/agencies/${fx.agencyA}/seals`,
+      headers: { authorization: `Bearer ${tA}` },
+      payload: {
+        esId: '4115260000013',
+        name: SEAL_NAME,
+        validTo: in3y().toISOString(),
+        imagePngBase64: Buffer.from(bytes).toString('base64'),
+      },
+    });
+    assert.equal(r.statusCode, 201, r.body);
+    const row = await fx.store.db
+      .selectFrom('seals')
+      .select(['seal_der', 'picture_png'])
+      .where('id', '=', r.json().id)
+      .executeTakeFirstOrThrow();
+    const parsed = parseSESeal(row.seal_der);
+    assert.equal(parsed.picture.type, 'PNG');
+    assert.deepEqual(
+      Buffer.from(parsed.picture.data),
+      Buffer.from(bytes),
+      'the scan is the seal’s picture, byte for byte',
+    );
+    assert.deepEqual(Buffer.from(row.picture_png), Buffer.from(bytes));
+    const img = await fx.app.inject({ url: `/api/v1/seals/${r.json().id}/image.png` });
+    assert.deepEqual(img.rawPayload, Buffer.from(bytes));
+
+    const opaque = new Uint8Array(PNG.sync.write(scan, { colorType: 2 }));
+    const refused = await fx.app.inject({
+      method: 'POST',
+      url: `/api/v1/agencies/${fx.agencyA}/seals`,
+      headers: { authorization: `Bearer ${tA}` },
+      payload: {
+        esId: '4115260000015',
+        name: SEAL_NAME,
+        validTo: in3y().toISOString(),
+        imagePngBase64: Buffer.from(opaque).toString('base64'),
+      },
+    });
+    assert.equal(refused.statusCode, 400);
+    assert.equal(refused.json().error.field, 'imagePngBase64');
+    assert.match(refused.json().error.message, /透明/);
+    assert.match(refused.json().error.messageEn, /transparency/);
+  });
+
   test('routes: admins manage only their own agency’s seals; others get 404, clerks 403, anonymous 401', async () => {
     const tA = await fx.login(adminA);
     const tB = await fx.login(adminB);
@@ -231,7 +443,9 @@ describe(`seal registry [${TEST_BACKEND}]`, () => {
     });
     assert.equal(again.statusCode, 422);
     assert.equal(again.json().error.code, 'ILLEGAL_SEAL_TRANSITION');
-    await assert.rejects(activeSeal(deps, fx.agencyA, fx.clock.now), /没有有效的电子印章/);
+    // The revoked seal is never chosen again (other seals of the agency made above may still be active).
+    const still = await activeSeal(deps, fx.agencyA, fx.clock.now).catch(() => undefined);
+    assert.notEqual(still?.sealId, active.id);
 
     const img = await fx.app.inject({ url: `/api/v1/seals/${active.id}/image.png` });
     assert.equal(img.statusCode, 200);

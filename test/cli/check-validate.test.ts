@@ -81,3 +81,39 @@ describe('bdcert check / validate', () => {
     assert.match(out.report[0].problems[0].field, /^obligors/);
   });
 });
+
+describe('bdcert validate with BDCERT_CODE_TABLES', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bdcert-cli-codes-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const run = (env: Record<string, string>, ...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'validate', ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+    });
+
+  test('the configured code tables apply, as on the server; a broken file stops with the variable named', () => {
+    // 土地经营权 is not among the built-in 证明权利或事项; a province's configuration adds it (code 15).
+    const file = join(dir, 'proof.json');
+    writeFileSync(file, JSON.stringify([{ ...R, matter: '土地经营权', matterCode: '15' }]));
+    const builtin = run({ BDCERT_CODE_TABLES: '' }, file, '--json');
+    assert.equal(builtin.status, 1, builtin.stdout + builtin.stderr);
+    assert.ok(
+      JSON.parse(builtin.stdout).report[0].problems.some((p: { code: string }) => p.code === 'UNKNOWN_MATTER'),
+      builtin.stdout,
+    );
+    const tables = join(dir, 'codes.json');
+    writeFileSync(
+      tables,
+      JSON.stringify({
+        version: '豫-2026-01',
+        tables: { proofMatter: { entries: [{ code: '15', name: '土地经营权' }] } },
+      }),
+    );
+    const configured = run({ BDCERT_CODE_TABLES: tables }, file, '--json');
+    assert.equal(configured.status, 0, configured.stdout + configured.stderr);
+    writeFileSync(join(dir, 'broken.json'), '{');
+    const broken = run({ BDCERT_CODE_TABLES: join(dir, 'broken.json') }, file);
+    assert.equal(broken.status, 2);
+    assert.match(broken.stderr, /BDCERT_CODE_TABLES=.*readable JSON/);
+  });
+});

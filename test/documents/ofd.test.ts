@@ -38,6 +38,13 @@ const RARE: PropertyCertificateFace = {
   location: '潢川县𠮷祥路8号',
 };
 const GOLDEN = { 'sample-certificate': P, 'sample-proof': R, 'long-text': LONG, 'rare-characters': RARE } as const;
+/** Seal page, data page(s) with 续页, 附图 where the record has boundary points. */
+const GOLDEN_PAGES: Record<keyof typeof GOLDEN, number> = {
+  'sample-certificate': 3,
+  'sample-proof': 1,
+  'long-text': 5,
+  'rare-characters': 3,
+};
 
 function layout(face: FaceData): DocumentModel {
   return layoutCertificate(face, {
@@ -58,7 +65,11 @@ describe('OFD certificates', () => {
     const expected = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>) : {};
     const got: Record<string, string> = {};
     for (const [name, face] of Object.entries(GOLDEN)) {
-      const pkg = await buildOfdPackage(layout(face), { docId: 'GOLDEN', creationDate: T0, signatures: true });
+      const doc = layout(face);
+      const pkg = await buildOfdPackage(doc, { docId: 'GOLDEN', creationDate: T0, signatures: true });
+      // the page count is asserted on its own: a page more or less is a layout change whatever the hashes say
+      assert.equal(doc.pages.length, GOLDEN_PAGES[name as keyof typeof GOLDEN], `${name}: pages`);
+      assert.equal([...pkg.files.keys()].filter((p) => p.endsWith('/Content.xml')).length, doc.pages.length);
       got[name] = sm3Hex([...pkg.files.entries()].map(([p, b]) => `${p}:${sm3Hex(b)}`).join('\n'));
     }
     if (process.env.UPDATE_GOLDEN) writeFileSync(path, `${JSON.stringify(got, null, 2)}\n`);

@@ -47,6 +47,7 @@ describe(`[${TEST_BACKEND}] staff sign-in`, () => {
         regionCode: '411526',
         roles: ['registrar'],
         mfa: true,
+        totpEnabled: true,
       },
     );
     // The cookie works as well as the header.

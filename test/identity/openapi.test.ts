@@ -38,6 +38,7 @@ describe(`[${TEST_BACKEND}] OpenAPI for identity, objections and audit`, () => {
       '/api/v1/auth/login': ['post'],
       '/api/v1/auth/totp': ['post'],
       '/api/v1/auth/totp/enrol': ['post'],
+      '/api/v1/auth/step-up': ['post'],
       '/api/v1/auth/password': ['post'],
       '/api/v1/auth/logout': ['post'],
       '/api/v1/auth/me': ['get'],
@@ -54,6 +55,8 @@ describe(`[${TEST_BACKEND}] OpenAPI for identity, objections and audit`, () => {
       '/api/v1/objections/{id}': ['get', 'patch'],
       '/api/v1/audit/usage': ['get'],
       '/api/v1/audit/certificates/{certificateId}': ['get'],
+      '/api/v1/audit/chain': ['get'],
+      '/api/v1/audit/entries': ['get'],
     };
     for (const [path, methods] of Object.entries(expected))
       for (const m of methods) {

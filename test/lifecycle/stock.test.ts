@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { parse } from 'csv-parse/sync';
 import { toChineseRecord } from '../../src/domain/field-names.js';
 import { openStore } from '../../src/store/database.js';
 import { SAMPLE_PROPERTY_CERTIFICATE as P } from '../fixtures/domain/samples.js';
@@ -103,20 +104,24 @@ describe(`bdcert import-stock [${TEST_BACKEND}]`, () => {
     assert.equal((await certificates(e)).n, 0);
   });
 
-  test('--skip-invalid imports the 990 valid rows with their paper numbers and writes 10 rejects; a rerun adds nothing', async () => {
+  test('--skip-invalid imports the 990 valid rows with their paper numbers and writes 10 rejects as CSV like the input; a rerun adds nothing', async () => {
     const e = await env();
-    const rejects = join(dir, 'rejects.jsonl');
+    const rejects = join(dir, 'rejects.csv');
     const r = run(e, file, '--agency', '411526', '--no-seal', '--skip-invalid', '--rejects', rejects);
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stdout, /已导入 imported 990，已存在 already present 0，拒绝 rejected 10/);
-    const rej = readFileSync(rejects, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { row: number });
+    // The rejects file is a CSV with the input's columns plus 行号 and 错误, so it can be fixed and imported again.
+    const rej = parse(readFileSync(rejects, 'utf8'), { columns: true, bom: true }) as Record<string, string>[];
     assert.deepEqual(
-      rej.map((x) => x.row),
+      rej.map((x) => Number(x.行号)),
       [...BAD].sort((a, b) => a - b),
     );
+    assert.deepEqual(Object.keys(rej[0]!).slice(2), Object.keys(stockRows(1, new Set())[0]!));
+    assert.match(rej.at(-1)!.错误!, /area（面积） INVALID_TOO_SMALL/);
+    assert.equal(rej.at(-1)!.面积, '-1');
+    const wrong = run(e, file, '--agency', '411526', '--skip-invalid', '--rejects', join(dir, 'rejects.jsonl'));
+    assert.equal(wrong.status, 2);
+    assert.match(wrong.stderr, /input's format \(csv\)/);
     const c = await certificates(e);
     assert.equal(c.n, 990);
     assert.ok(c.numbers.includes('豫(2020)潢川县不动产权第0000001号'));

@@ -24,9 +24,7 @@ describe(`sharing interfaces and public verification [${TEST_BACKEND}]`, () => {
 
   let limited: string;
   before(async () => {
-    process.env.BDCERT_SHARE_RATE_LIMIT = '15';
-    fx = await appFixture();
-    delete process.env.BDCERT_SHARE_RATE_LIMIT;
+    fx = await appFixture({ env: { BDCERT_SHARE_RATE_LIMIT: '15' } });
     const id = fx.services.identity.service;
     const actor = { kind: 'system' as const, id: 'test' };
     const mk = async (

@@ -20,8 +20,16 @@ export interface AppFixture {
   readonly dataDir: string;
   readonly clock: { now: Date };
   agency(regionCode: string): Promise<catalogRepo.AgencyRow>;
-  /** A staff user and a bearer token for them. */
-  staff(regionCode: string, username: string, roles: StaffRole[]): Promise<{ token: string; userId: string }>;
+  /**
+   * A staff user and a bearer token for them. A sealing clerk's session is stepped up with the password (demo mode,
+   * no TOTP) so suites that seal need not repeat it; `{ stepUp: false }` leaves it unelevated (test/api/step-up).
+   */
+  staff(
+    regionCode: string,
+    username: string,
+    roles: StaffRole[],
+    opts?: { stepUp?: boolean },
+  ): Promise<{ token: string; userId: string; password: string }>;
   /** Holder session by ID number via the SMS simulator. */
   holder(name: string, idNumber: string): Promise<string>;
   close(): Promise<void>;
@@ -29,10 +37,16 @@ export interface AppFixture {
 
 export const MASTER_KEY = '7f'.repeat(32);
 
-export async function appFixture(): Promise<AppFixture> {
+/** `env`: extra configuration variables for this fixture (e.g. BDCERT_SHARE_RATE_LIMIT). */
+export async function appFixture(o: { env?: NodeJS.ProcessEnv } = {}): Promise<AppFixture> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bdcert-app-'));
   const store = await openTestStore();
-  const config = loadConfig({ DATA_DIR: dataDir, BASE_URL: 'https://bdc.example.gov.cn', BDCERT_MODE: 'demo' });
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    BASE_URL: 'https://bdc.example.gov.cn',
+    BDCERT_MODE: 'demo',
+    ...o.env,
+  });
   const clock = { now: new Date('2026-11-20T02:00:00.000Z') };
   const services = await createServices(config, store, {
     env: { BDCERT_MASTER_KEY: MASTER_KEY },
@@ -53,7 +67,7 @@ export async function appFixture(): Promise<AppFixture> {
     dataDir,
     clock,
     agency,
-    async staff(regionCode, username, roles) {
+    async staff(regionCode, username, roles, opts = {}) {
       const a = await agency(regionCode);
       const password = `Pw-${[...username].reverse().join('')}-2026-long!x`;
       const { user } = await services.identity.service.createStaffUser(
@@ -62,7 +76,18 @@ export async function appFixture(): Promise<AppFixture> {
       );
       const r = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password } });
       if (r.statusCode !== 200) throw new Error(`login: ${r.body}`);
-      return { token: (r.json() as { token: string }).token, userId: user.id };
+      const token = (r.json() as { token: string }).token;
+      if (roles.includes('sealing-clerk') && opts.stepUp !== false) {
+        // Issue 8: batch sealing needs an elevated session (POST /api/v1/auth/step-up, 5 minutes of the fixture clock).
+        const s = await app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/step-up',
+          headers: { authorization: `Bearer ${token}` },
+          payload: { code: password },
+        });
+        if (s.statusCode !== 200) throw new Error(`step-up: ${s.body}`);
+      }
+      return { token, userId: user.id, password };
     },
     async holder(name, idNumber) {
       const s = await app.inject({

@@ -16,10 +16,20 @@ export interface TestStore extends Store {
   dispose(): Promise<void>;
 }
 
+/**
+ * Test databases are named `<prefix>_<pid>_<random>`; BDCERT_TEST_DB_PREFIX (default `bdcert_t`) lets a CI run give
+ * its own prefix, so its cleanup drops only its own databases and never those of a run beside it.
+ */
+export const TEST_DB_PREFIX = (() => {
+  const p = process.env.BDCERT_TEST_DB_PREFIX || 'bdcert_t';
+  if (!/^[a-z][a-z0-9_]{0,39}$/.test(p)) throw new Error(`BDCERT_TEST_DB_PREFIX=${p}: lower-case letters, digits, _`);
+  return p;
+})();
+
 export async function createTestDatabaseUrl(): Promise<{ url: string; drop: () => Promise<void> } | undefined> {
   const admin = process.env.BDCERT_TEST_PG_URL;
   if (!admin) return undefined;
-  const name = `bdcert_t_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const name = `${TEST_DB_PREFIX}_${process.pid}_${randomBytes(4).toString('hex')}`;
   const client = new pg.Client({ connectionString: admin });
   await client.connect();
   await client.query(`create database ${name}`);
@@ -31,6 +41,14 @@ export async function createTestDatabaseUrl(): Promise<{ url: string; drop: () =
     drop: async () => {
       const c = new pg.Client({ connectionString: admin });
       await c.connect();
+      // A closed pool's connections end asynchronously (pg-pool resolves end() before the server has seen them go);
+      // forcing the drop while one is still open terminates it, and that client, no longer in a pool, throws the
+      // server's FATAL as an uncaught error into whichever test is running. Wait for them to go first.
+      for (let i = 0; i < 50; i++) {
+        const r = await c.query('select count(*)::int as n from pg_stat_activity where datname = $1', [name]);
+        if (r.rows[0]?.n === 0) break;
+        await new Promise((res) => setTimeout(res, 100));
+      }
       await c.query(`drop database if exists ${name} with (force)`);
       await c.end();
     },

@@ -11,47 +11,64 @@ export class ApiFailure extends Error {
   }
 }
 
+async function failure(res: Response): Promise<ApiFailure> {
+  const text = await res.text().catch(() => '');
+  let e: { code?: string; message?: string; messageEn?: string } | undefined;
+  try {
+    e = (JSON.parse(text) as { error?: typeof e }).error;
+  } catch {
+    e = undefined;
+  }
+  return new ApiFailure(
+    res.status,
+    e?.code ?? `HTTP_${res.status}`,
+    e?.message ?? text.slice(0, 200),
+    e?.messageEn ?? '',
+  );
+}
+
+export function withQuery(path: string, query?: object): string {
+  if (!query) return path;
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `${path}?${s}` : path;
+}
+
 export async function api<T>(
   path: string,
   init: { method?: string; body?: unknown; query?: object; headers?: Record<string, string> } = {},
 ): Promise<T> {
-  let url = path;
-  if (init.query) {
-    const q = new URLSearchParams();
-    for (const [k, v] of Object.entries(init.query)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
-    const s = q.toString();
-    if (s) url += `?${s}`;
-  }
-  const res = await fetch(url, {
+  const res = await fetch(withQuery(path, init.query), {
     method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
     credentials: 'same-origin',
     headers: { ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...init.headers },
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
   });
+  if (!res.ok) throw await failure(res);
   if (res.status === 204) return undefined as T;
   const text = await res.text();
-  let json: unknown = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = null;
-  }
-  if (!res.ok) {
-    const e = (json as { error?: { code?: string; message?: string; messageEn?: string } } | null)?.error;
-    throw new ApiFailure(
-      res.status,
-      e?.code ?? `HTTP_${res.status}`,
-      e?.message ?? text.slice(0, 200),
-      e?.messageEn ?? '',
-    );
-  }
-  return json as T;
+  return (text ? JSON.parse(text) : null) as T;
 }
 
-/** True when the server does not (yet) offer this route: the page shows its 「功能建设中」 state. */
-export function isMissing(e: unknown): boolean {
-  return e instanceof ApiFailure && (e.status === 404 || e.status === 405) && /NOT_FOUND|ROUTE|HTTP_404/.test(e.code);
+/** A raw upload (a file as the request body, as `/api/v1/verify/file` takes it). */
+export async function upload<T>(path: string, file: Blob, contentType: string, query?: object): Promise<T> {
+  const res = await fetch(withQuery(path, query), {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'content-type': contentType },
+    body: file,
+  });
+  if (!res.ok) throw await failure(res);
+  return (await res.json()) as T;
 }
+
+/** The server refuses this user's role (403; a missing second factor, STEP_UP_REQUIRED, is not a refusal). */
+export function isForbidden(e: unknown): boolean {
+  return e instanceof ApiFailure && e.status === 403 && e.code !== 'STEP_UP_REQUIRED';
+}
+
+export type StaffRole = 'registrar' | 'sealing-clerk' | 'agency-admin' | 'auditor' | 'province-admin';
 
 export interface StaffMe {
   kind: 'staff';
@@ -60,8 +77,14 @@ export interface StaffMe {
   displayName: string;
   agencyId: string;
   regionCode: string;
-  roles: string[];
+  roles: StaffRole[];
+  /** The session passed its second factor (always true for a full session — it does not say TOTP is enrolled). */
   mfa: boolean;
+  /**
+   * Whether the account has an authenticator (TOTP) enrolled. Not returned by every server version: when absent the
+   * step-up dialog asks for "the code, or your password without an authenticator".
+   */
+  totpEnabled?: boolean;
 }
 export type Me = StaffMe | { kind: 'holder' } | { kind: 'institution'; clientId: string };
 
@@ -80,6 +103,7 @@ export interface CertificateSummary {
   unitNo?: string;
   location?: string;
   holders?: string;
+  matter?: string | null;
   registeredOn?: string;
   sealedAt?: string | null;
   hasFiles?: boolean;
@@ -98,10 +122,16 @@ export interface SealBatch {
   sealed: number;
   failed: number;
   lastError: string | null;
+  createdAt?: string;
+  finishedAt?: string | null;
 }
 
 let routes: Promise<Set<string>> | undefined;
-/** Whether the server publishes this route in its OpenAPI document (pages for APIs still being built say so). */
+/**
+ * Whether the server publishes this route in its OpenAPI document. Only used for interfaces other engineers are
+ * still landing (the page then says the server does not offer it); a 404 from a published route means "hidden from
+ * you", never "not built".
+ */
 export async function hasRoute(method: string, path: string): Promise<boolean> {
   routes ??= fetch('/api/openapi.json')
     .then((r) => r.json() as Promise<{ paths: Record<string, Record<string, unknown>> }>)

@@ -2,10 +2,15 @@ import type { Command } from 'commander';
 import { register as audit } from './audit.js';
 import { register as backup } from './backup.js';
 import { register as check } from './check.js';
+import { register as credentials } from './credentials.js';
+import { register as importEntries } from './import-entries.js';
 import { register as importStock } from './import-stock.js';
 import { register as migrate } from './migrate.js';
 import { register as render } from './render.js';
+import { register as seals } from './seals.js';
 import { register as start } from './start.js';
+import { register as sync } from './sync.js';
+import { register as trust } from './trust.js';
 import { register as users } from './users.js';
 import { register as validate } from './validate.js';
 import { register as verify } from './verify.js';
@@ -24,4 +29,9 @@ export const commands: RegisterCommand[] = [
   render,
   verify,
   importStock,
+  importEntries,
+  trust,
+  credentials,
+  seals,
+  sync,
 ];

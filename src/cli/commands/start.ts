@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { installShutdown, startApp } from '../../app.js';
 import { ConfigError, loadConfig } from '../../config.js';
+import { runCluster } from '../cluster.js';
 
 export function register(program: Command): void {
   program
@@ -17,6 +18,7 @@ export function register(program: Command): void {
         }
         throw e;
       }
+      if (config.workers > 1) return runCluster(config);
       const running = await startApp(config, { banner: true });
       installShutdown(running);
     });

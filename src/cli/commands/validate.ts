@@ -1,12 +1,15 @@
 import type { Command } from 'commander';
+import { portsFromEnv } from '../../config.js';
 import { validateFace } from '../../domain/face-data.js';
 import { chineseNameOf, fromChineseRecord, kindFromName } from '../../domain/field-names.js';
 import { readTable } from '../../modules/imports/table-reader.js';
+import { loadCodeTables } from '../../modules/register/code-tables.js';
 
 /**
  * `bdcert validate <file>` — validates face-data records from JSON, CSV or XLSX whose columns are the notice's
  * Chinese item names (附件2) plus 证照类型, or JSON keyed by our names with `kind`. Prints every problem by row and
- * field; exit 1 if any error.
+ * field; exit 1 if any error. The node's code tables apply (BDCERT_CODE_TABLES), as on the server and in imports, so
+ * a file that validates here is accepted there.
  */
 export function register(program: Command): void {
   program
@@ -17,6 +20,13 @@ export function register(program: Command): void {
     .option('--json', '以JSON输出 / print JSON')
     .action(async (file: string, opts: { stage: string; json?: boolean }) => {
       const stage = opts.stage === 'input' ? 'input' : 'complete';
+      let codeTables: ReturnType<typeof loadCodeTables>;
+      try {
+        codeTables = loadCodeTables(portsFromEnv(process.env).codeTablesFile);
+      } catch (e) {
+        console.error(e instanceof Error ? e.message : String(e));
+        process.exit(2);
+      }
       let rows = 0;
       let bad = 0;
       let warnings = 0;
@@ -49,7 +59,7 @@ export function register(program: Command): void {
               messageEn: `unknown column ${h}`,
               severity: 'warning',
             })),
-            ...validateFace(record, { stage }).problems.map((p) => ({
+            ...validateFace(record, { stage, codeTables }).problems.map((p) => ({
               ...p,
               field: p.field ? `${p.field}（${chineseNameOf(kind, p.field) ?? ''}）` : undefined,
             })),

@@ -20,6 +20,24 @@ export interface LayoutOptions {
 
 const QR = 24;
 
+const SEAL_PAGE_BODY =
+  '根据《中华人民共和国民法典》等法律法规，为保护不动产权利人合法权益，对不动产权利人申请登记的本证所列不动产权利，经审查核实，准予登记，颁发此证。';
+const DIGITS_AND_CODES = '0123456789ABCDEFGHJKLMNPQRSTUVWXYZ .-:/%()（），、。；：';
+
+/**
+ * The forms' fixed text by role (DocumentModel.commonChars): labels, titles, the seal page's body, the characters of
+ * every certificate number and date, digits and the letters of identifiers and unit numbers. A character missing
+ * here is only embedded per document; one listed here but not drawn costs a glyph in the shared subset.
+ */
+const COMMON_CHARS = {
+  serif:
+    `查询二维码信息二维码${SEAL_PAGE_BODY}中华人民共和国自然资源部监制电子证照标识编号No年月日起止共有人比例` +
+    `豫不动产权第号证明单独共同按份比例尺约界址点坐标单位米个……${DIGITS_AND_CODES}`,
+  'serif-bold':
+    `中华人民共和国不动产权证书登记机构章登记页续页附图北界址点号权利人共有情况坐落不动产单元号权利类型权利性质用途面积` +
+    `使用期限权利其他状况附记续不动产登记证明证明权利或事项申请人义务人其他豫第号${DIGITS_AND_CODES}`,
+} as const;
+
 function qrItems(o: LayoutOptions): PageItem[] {
   const y = 12;
   const q: ImageItem = {
@@ -130,7 +148,13 @@ export function layoutPropertyCertificate(face: PropertyCertificateFace, o: Layo
   const pages = [sealPage, ...dataPages];
   if (face.boundaryPoints && face.boundaryPoints.length >= 3)
     pages.push(figurePage(face.boundaryPoints, face.figureNote, face.certificateNo));
-  return { title: `不动产权证书 ${face.certificateNo}`, pages, meta: o.meta ?? {}, sealAnchor: anchor };
+  return {
+    title: `不动产权证书 ${face.certificateNo}`,
+    pages,
+    meta: o.meta ?? {},
+    sealAnchor: anchor,
+    commonChars: COMMON_CHARS,
+  };
 }
 
 export function layoutRegistrationProof(face: RegistrationProofFace, o: LayoutOptions): DocumentModel {
@@ -166,7 +190,13 @@ export function layoutRegistrationProof(face: RegistrationProofFace, o: LayoutOp
   const anchor = sealBlock(firstItems, PAGE_H - 74, PAGE_W - MARGIN - 70, dateZh(o.issuedOn ?? face.registeredOn));
   firstItems.push(centred(PAGE_H - 12, `电子证照标识：${face.identifier}`, 2.6));
   pages[0] = { ...first, items: firstItems };
-  return { title: `不动产登记证明 ${face.proofNo}`, pages, meta: o.meta ?? {}, sealAnchor: anchor };
+  return {
+    title: `不动产登记证明 ${face.proofNo}`,
+    pages,
+    meta: o.meta ?? {},
+    sealAnchor: anchor,
+    commonChars: COMMON_CHARS,
+  };
 }
 
 export function layoutCertificate(face: FaceData, o: LayoutOptions): DocumentModel {

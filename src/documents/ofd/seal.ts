@@ -2,6 +2,7 @@ import { strToU8, unzipSync } from 'fflate';
 import { signSES } from '../../crypto/ses.js';
 import type { Sm2Signer } from '../../crypto/sm2.js';
 import { sm3 } from '../../crypto/sm3.js';
+import { digestOf, shareDigest } from '../digests.js';
 import type { SealAnchor } from '../page-model.js';
 import { ofdXmlWithSignatures } from './parse.js';
 import { zipPackage } from './writer.js';
@@ -51,11 +52,12 @@ export async function sealPackage(files: Map<string, Uint8Array>, o: SealOfdOpti
     ),
   );
   out.set(`${SIGN_DIR}/Seal.esl`, o.sealDer);
+  shareDigest(o.sealDer); // the same seal object signs thousands of packages
   const refs = [...out.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(
       ([path, bytes]) =>
-        `<ofd:Reference FileRef="/${path}"><ofd:CheckValue>${b64(sm3(bytes))}</ofd:CheckValue></ofd:Reference>`,
+        `<ofd:Reference FileRef="/${path}"><ofd:CheckValue>${b64(digestOf(bytes))}</ofd:CheckValue></ofd:Reference>`,
     )
     .join('');
   const a = o.anchor;

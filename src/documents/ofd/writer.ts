@@ -1,5 +1,7 @@
-import { strToU8, zipSync } from 'fflate';
-import { advanceEm, fontChain, measureText, splitRuns, subsetFace } from '../fonts.js';
+import { crc32 } from 'node:zlib';
+import { strToU8 } from 'fflate';
+import { deflateRaw } from '../deflate.js';
+import { advanceEm, type CommonSubset, commonSubset, fontChain, splitRuns, subsetFace } from '../fonts.js';
 import type { DocumentModel, FontRole, ImageItem, PageItem, PathItem, Rgb, TextItem } from '../page-model.js';
 import { esc, NS, n, XML_DECL } from './xml.js';
 
@@ -17,6 +19,12 @@ export interface OfdOptions {
   readonly creator?: string;
   /** Adds `DocBody/Signatures` pointing at Doc_0/Signs/Signatures.xml (set by the sealer). */
   readonly signatures?: boolean;
+  /**
+   * Characters a role's embedded subset carries beyond those drawn — the PDF copy's footer — so that the OFD and the
+   * PDF of one certificate are served by the same subsets (made once, fonts.ts caches them by content). Where the
+   * document has common characters for the role (DocumentModel.commonChars), these join them.
+   */
+  readonly extraChars?: Partial<Record<FontRole, string>>;
 }
 
 export interface OfdPackage {
@@ -26,7 +34,9 @@ export interface OfdPackage {
   readonly pageIds: readonly number[];
 }
 
-const ZIP_TIME = new Date('2020-01-01T00:00:00Z'); // fixed: the package bytes depend only on the content
+// Fixed zip timestamp (MS-DOS format, 2020-01-01 00:00): the package bytes depend only on the content.
+const ZIP_DOS_DATE = ((2020 - 1980) << 9) | (1 << 5) | 1;
+const ZIP_DOS_TIME = 0;
 
 const color = (c: Rgb) => c.map((v) => Math.round(v * 255)).join(' ');
 
@@ -46,21 +56,53 @@ export function ofdXml(title: string, meta: Readonly<Record<string, string>>, o:
   );
 }
 
+/** A font resource: the role's common subset (part 'c') or the per-document subset of one face of its chain ('v'). */
+interface FontUse {
+  readonly role: FontRole;
+  readonly face: number;
+  readonly part: 'c' | 'v';
+  readonly chars: Set<string>;
+  id: number;
+}
+type Commons = ReadonlyMap<FontRole, CommonSubset>;
+
+/** Runs of one font resource each: the chain's faces (fallbacks), the primary face split into common and own. */
+function fontRuns(text: string, role: FontRole, commons: Commons): { key: string; face: number; text: string }[] {
+  const common = commons.get(role);
+  const out: { key: string; face: number; text: string }[] = [];
+  for (const run of splitRuns(text, role)) {
+    if (run.face !== 0 || !common) {
+      out.push({ key: `${role}|${run.face}|v`, face: run.face, text: run.text });
+      continue;
+    }
+    for (const ch of run.text) {
+      const key = `${role}|0|${common.codePoints.has(ch.codePointAt(0)!) ? 'c' : 'v'}`;
+      const last = out[out.length - 1];
+      if (last && last.key === key) last.text += ch;
+      else out.push({ key, face: 0, text: ch });
+    }
+  }
+  return out;
+}
+
 export async function buildOfdPackage(doc: DocumentModel, o: OfdOptions): Promise<OfdPackage> {
   let nextId = 1;
   const id = () => nextId++;
-  // Fonts: one resource per (role, face) actually used, subset to the characters drawn with it.
-  const used = new Map<string, { role: FontRole; face: number; chars: Set<string>; id: number }>();
+  const commons = new Map<FontRole, CommonSubset>();
+  for (const [role, chars] of Object.entries(doc.commonChars ?? {}) as [FontRole, string][]) {
+    commons.set(role, commonSubset(role, chars + (o.extraChars?.[role] ?? '')));
+  }
+  // Fonts: one resource per (role, face, part) actually used, subset to the characters drawn with it.
+  const used = new Map<string, FontUse>();
   const images = new Map<Uint8Array, number>();
   for (const p of doc.pages) {
     for (const it of p.items) {
       if (it.kind === 'text') {
-        for (const run of splitRuns(it.text, it.font)) {
-          const key = `${it.font}|${run.face}`;
-          let u = used.get(key);
+        for (const run of fontRuns(it.text, it.font, commons)) {
+          let u = used.get(run.key);
           if (!u) {
-            u = { role: it.font, face: run.face, chars: new Set(), id: 0 };
-            used.set(key, u);
+            u = { role: it.font, face: run.face, part: run.key.endsWith('c') ? 'c' : 'v', chars: new Set(), id: 0 };
+            used.set(run.key, u);
           }
           for (const ch of run.text) u.chars.add(ch);
         }
@@ -69,12 +111,20 @@ export async function buildOfdPackage(doc: DocumentModel, o: OfdOptions): Promis
       }
     }
   }
+  for (const [role, extra] of Object.entries(o.extraChars ?? {}) as [FontRole, string][]) {
+    for (const run of fontRuns(extra, role, commons)) {
+      const u = used.get(run.key);
+      // only faces the document draws with: an extra character never adds a font of its own
+      if (u) for (const ch of run.text) u.chars.add(ch);
+    }
+  }
   const files = new Map<string, Uint8Array>();
   const fontXml: string[] = [];
-  for (const u of [...used.values()].sort((a, b) => `${a.role}${a.face}`.localeCompare(`${b.role}${b.face}`))) {
+  const order = (u: FontUse) => `${u.role}${u.face}${u.part}`;
+  for (const u of [...used.values()].sort((a, b) => order(a).localeCompare(order(b)))) {
     u.id = id();
     const face = fontChain(u.role)[u.face]!;
-    const ttf = await subsetFace(face, [...u.chars].join(''));
+    const ttf = u.part === 'c' ? commons.get(u.role)!.ttf : subsetFace(face, [...u.chars].join(''));
     files.set(`Doc_0/Res/font_${u.id}.ttf`, ttf);
     fontXml.push(
       `<ofd:Font ID="${u.id}" FontName="${esc(face.family)}" FamilyName="${esc(face.family)}"${u.role === 'serif-bold' ? ' Bold="true"' : ''}><ofd:FontFile>font_${u.id}.ttf</ofd:FontFile></ofd:Font>`,
@@ -95,7 +145,7 @@ export async function buildOfdPackage(doc: DocumentModel, o: OfdOptions): Promis
     const pid = id();
     pageIds.push(pid);
     const layer = id();
-    const objs = p.items.map((it) => item(it, id, used, images)).join('');
+    const objs = p.items.map((it) => item(it, id, used, images, commons)).join('');
     pageFiles.push([
       `Doc_0/Pages/Page_${i}/Content.xml`,
       `${XML_DECL}<ofd:Page xmlns:ofd="${NS}"><ofd:Area><ofd:PhysicalBox>0 0 ${n(p.widthMm)} ${n(p.heightMm)}</ofd:PhysicalBox></ofd:Area><ofd:Content><ofd:Layer ID="${layer}">${objs}</ofd:Layer></ofd:Content></ofd:Page>`,
@@ -131,22 +181,24 @@ function item(
   id: () => number,
   used: Map<string, { id: number }>,
   images: Map<Uint8Array, number>,
+  commons: Commons,
 ): string {
-  if (it.kind === 'text') return textObjects(it, id, used);
+  if (it.kind === 'text') return textObjects(it, id, used, commons);
   if (it.kind === 'path') return pathObject(it, id());
   return imageObject(it, id(), images.get(it.png)!);
 }
 
-function textObjects(t: TextItem, id: () => number, used: Map<string, { id: number }>): string {
+function textObjects(t: TextItem, id: () => number, used: Map<string, { id: number }>, commons: Commons): string {
   let x = t.xMm;
   let out = '';
   const alpha = t.opacity !== undefined && t.opacity < 1 ? ` Alpha="${Math.round(t.opacity * 255)}"` : '';
   const fill = `<ofd:FillColor Value="${color(t.color ?? [0, 0, 0])}"/>`;
-  for (const run of splitRuns(t.text, t.font)) {
-    const fontId = used.get(`${t.font}|${run.face}`)!.id;
+  for (const run of fontRuns(t.text, t.font, commons)) {
+    const fontId = used.get(run.key)!.id;
     const chars = [...run.text];
     const advances = chars.map((c) => advanceEm(c, t.font) * t.sizeMm);
-    const w = measureText(run.text, t.font, t.sizeMm);
+    let w = 0;
+    for (const a of advances) w += a;
     const deltaX = advances.slice(0, -1).map(n).join(' ');
     if (t.rotateDeg) {
       // Rotation about the run's baseline origin through the object's CTM (GB/T 33190 §8.1: CTM maps object space).
@@ -197,13 +249,73 @@ function imageObject(im: ImageItem, oid: number, resId: number): string {
   return `<ofd:ImageObject ID="${oid}" Boundary="${n(im.xMm)} ${n(im.yMm)} ${n(im.wMm)} ${n(im.hMm)}" CTM="${n(im.wMm)} 0 0 ${n(im.hMm)} 0 0" ResourceID="${resId}"/>`;
 }
 
+/** XML parts below this size are stored: each deflate call has a fixed set-up cost that a few hundred bytes do not repay. */
+const DEFLATE_FROM = 1024;
+
+/**
+ * The package as a zip: XML parts deflated (zlib level 6, ~5× smaller), fonts and PNGs stored — they are already
+ * compressed (PNG) or cost more CPU to deflate than the bytes are worth (subset TTFs shrink by a third). Written
+ * here with node:zlib rather than fflate: the native deflate and CRC-32 are 4–5× faster, and the format is small
+ * (local headers, central directory, end record; no zip64 — a certificate is far below 4 GB). Fixed timestamps and
+ * file order make the bytes depend only on the content.
+ */
 export function zipPackage(files: Map<string, Uint8Array>): Uint8Array {
-  const entries: Record<string, [Uint8Array, { level: 0 | 6; mtime: Date }]> = {};
+  const enc = new TextEncoder();
+  const parts: Uint8Array[] = [];
+  const central: Uint8Array[] = [];
+  let offset = 0;
   for (const [path, bytes] of files) {
-    // Fonts and PNGs are already compressed well enough; XML deflates ~5×.
-    entries[path] = [bytes, { level: path.endsWith('.xml') ? 6 : 0, mtime: ZIP_TIME }];
+    const name = enc.encode(path);
+    const deflate = path.endsWith('.xml') && bytes.length >= DEFLATE_FROM;
+    const data = deflate ? deflateRaw(bytes, 6) : bytes;
+    const crc = crc32(bytes);
+    const local = new Uint8Array(30 + name.length);
+    const lv = new DataView(local.buffer);
+    lv.setUint32(0, 0x04034b50, true);
+    lv.setUint16(4, 20, true); // version needed: 2.0 (deflate)
+    lv.setUint16(6, 0x0800, true); // names are UTF-8
+    lv.setUint16(8, deflate ? 8 : 0, true);
+    lv.setUint16(10, ZIP_DOS_TIME, true);
+    lv.setUint16(12, ZIP_DOS_DATE, true);
+    lv.setUint32(14, crc, true);
+    lv.setUint32(18, data.length, true);
+    lv.setUint32(22, bytes.length, true);
+    lv.setUint16(26, name.length, true);
+    local.set(name, 30);
+    const entry = new Uint8Array(46 + name.length);
+    const cv = new DataView(entry.buffer);
+    cv.setUint32(0, 0x02014b50, true);
+    cv.setUint16(4, 20, true); // made by: 2.0, MS-DOS attributes
+    cv.setUint16(6, 20, true);
+    cv.setUint16(8, 0x0800, true);
+    cv.setUint16(10, deflate ? 8 : 0, true);
+    cv.setUint16(12, ZIP_DOS_TIME, true);
+    cv.setUint16(14, ZIP_DOS_DATE, true);
+    cv.setUint32(16, crc, true);
+    cv.setUint32(20, data.length, true);
+    cv.setUint32(24, bytes.length, true);
+    cv.setUint16(28, name.length, true);
+    cv.setUint32(42, offset, true);
+    entry.set(name, 46);
+    parts.push(local, data);
+    central.push(entry);
+    offset += local.length + data.length;
   }
-  return zipSync(entries);
+  const cdSize = central.reduce((s, c) => s + c.length, 0);
+  const end = new Uint8Array(22);
+  const ev = new DataView(end.buffer);
+  ev.setUint32(0, 0x06054b50, true);
+  ev.setUint16(8, files.size, true);
+  ev.setUint16(10, files.size, true);
+  ev.setUint32(12, cdSize, true);
+  ev.setUint32(16, offset, true);
+  const out = new Uint8Array(offset + cdSize + 22);
+  let o = 0;
+  for (const p of [...parts, ...central, end]) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
 }
 
 export async function writeOfd(doc: DocumentModel, o: OfdOptions): Promise<Uint8Array> {

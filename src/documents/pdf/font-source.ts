@@ -9,7 +9,8 @@ import type { FontRole } from '../page-model.js';
 export interface PdfFontSource {
   /**
    * Subset TTF(s) for `role` covering `text`. Several faces mean a fallback chain (e.g. a second font for CJK
-   * Extension B): each character is drawn with the first face whose cmap has it.
+   * Extension B): each character is drawn with the first face whose cmap has it. `common` is the document's
+   * DocumentModel.commonChars for the role (with the footer): a source may serve those from one shared subset.
    */
-  subset(role: FontRole, text: string): Promise<Uint8Array | readonly Uint8Array[]>;
+  subset(role: FontRole, text: string, common?: string): Promise<Uint8Array | readonly Uint8Array[]>;
 }

@@ -1,22 +1,17 @@
 import { deflateSync } from 'node:zlib';
-import {
-  concatTransformationMatrix,
-  drawObject,
-  type PDFDocument,
-  type PDFPage,
-  PDFRawStream,
-  type PDFRef,
-  popGraphicsState,
-  pushGraphicsState,
-} from '@cantoo/pdf-lib';
+import { type PDFDocument, PDFHexString, PDFRawStream, type PDFRef } from '@cantoo/pdf-lib';
 import { PNG } from 'pngjs';
 import { sm3Hex } from '../../crypto/sm3.js';
+import { pngStreamInfo } from '../png.js';
 
 /**
- * PNG → PDF image XObject, prepared once per distinct picture and reused by every document. pdf-lib's own embedPng
- * decodes and re-deflates on every call (measured 41 ms for the 600 px seal picture, half of a certificate's PDF
- * time); the seal and the registration mark are the same bytes on thousands of certificates, so we keep the
- * deflated RGB and alpha planes and only wrap them in a new stream per document.
+ * PNG → PDF image XObject. Two ways, both without per-document decoding:
+ * - PNGs a PDF can carry as they are (grey, RGB or indexed, no alpha, not interlaced — our QR codes, png.ts): the
+ *   compressed image data goes into the stream unchanged with FlateDecode and the PNG predictor (§7.4.4.4), so a
+ *   QR code costs a chunk scan instead of inflate + deinterleave + deflate.
+ * - Anything else (the seal picture has alpha): decoded once into deflated RGB and alpha (SMask) planes and cached —
+ *   the seal and the registration mark are the same picture on thousands of certificates. pdf-lib's own embedPng
+ *   decodes and re-deflates on every call (41 ms for the 600 px seal picture).
  */
 interface Prepared {
   readonly width: number;
@@ -28,11 +23,18 @@ interface Prepared {
 
 const MAX_CACHED = 64;
 const cache = new Map<string, Prepared>();
+/** The same bytes object again (one seal per worker, many certificates) skips even the hash. */
+const byIdentity = new WeakMap<Uint8Array, Prepared>();
 
 function prepare(png: Uint8Array): Prepared {
+  const same = byIdentity.get(png);
+  if (same) return same;
   const key = sm3Hex(png);
   const hit = cache.get(key);
-  if (hit) return hit;
+  if (hit) {
+    byIdentity.set(png, hit);
+    return hit;
+  }
   const img = PNG.sync.read(Buffer.from(png.buffer, png.byteOffset, png.byteLength));
   const n = img.width * img.height;
   const rgb = new Uint8Array(n * 3);
@@ -54,13 +56,44 @@ function prepare(png: Uint8Array): Prepared {
   };
   if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value ?? '');
   cache.set(key, prepared);
+  byIdentity.set(png, prepared);
   return prepared;
 }
 
 /** Registers the picture as an image XObject in `pdf`; returns its reference. */
 export function embedPngCached(pdf: PDFDocument, png: Uint8Array): PDFRef {
-  const p = prepare(png);
   const ctx = pdf.context;
+  const direct = pngStreamInfo(png);
+  if (direct) {
+    const colors = direct.colorType === 2 ? 3 : 1;
+    const colorSpace =
+      direct.colorType === 0
+        ? 'DeviceGray'
+        : direct.colorType === 2
+          ? 'DeviceRGB'
+          : [
+              'Indexed',
+              'DeviceRGB',
+              direct.palette!.length / 3 - 1,
+              PDFHexString.of(Buffer.from(direct.palette!).toString('hex')),
+            ];
+    return ctx.register(
+      PDFRawStream.of(
+        ctx.obj({
+          Type: 'XObject',
+          Subtype: 'Image',
+          Width: direct.width,
+          Height: direct.height,
+          BitsPerComponent: direct.bitDepth,
+          ColorSpace: colorSpace,
+          Filter: 'FlateDecode',
+          DecodeParms: { Predictor: 15, Colors: colors, BitsPerComponent: direct.bitDepth, Columns: direct.width },
+        }),
+        direct.idat,
+      ),
+    );
+  }
+  const p = prepare(png);
   const base = { Type: 'XObject', Subtype: 'Image', Width: p.width, Height: p.height, BitsPerComponent: 8 };
   let smask: PDFRef | undefined;
   if (p.alpha) {
@@ -73,16 +106,5 @@ export function embedPngCached(pdf: PDFDocument, png: Uint8Array): PDFRef {
       ctx.obj({ ...base, ColorSpace: 'DeviceRGB', Filter: 'FlateDecode', ...(smask ? { SMask: smask } : {}) }),
       p.rgb,
     ),
-  );
-}
-
-/** Draws an embedded image into the rectangle (PDF user space, points, origin bottom-left). */
-export function drawImageRef(page: PDFPage, ref: PDFRef, x: number, y: number, w: number, h: number): void {
-  const name = page.node.newXObject('Im', ref);
-  page.pushOperators(
-    pushGraphicsState(),
-    concatTransformationMatrix(w, 0, 0, h, x, y),
-    drawObject(name),
-    popGraphicsState(),
   );
 }

@@ -1,35 +1,30 @@
-import { createRequire } from 'node:module';
-import {
-  degrees,
-  PDFDocument,
-  type PDFDocument as PDFDocumentType,
-  type PDFFont,
-  type PDFPage,
-  type PDFRef,
-  rgb,
-} from '@cantoo/pdf-lib';
+import { type PDFDict, PDFDocument, PDFName, PDFRawStream, type PDFRef } from '@cantoo/pdf-lib';
 import { DomainError } from '../../domain/problem.js';
+import { deflateZlib } from '../deflate.js';
 import { sharedFontSource } from '../fonts.js';
-import type { DocumentModel, FontRole, PageModel, Rgb, TextItem } from '../page-model.js';
+import type { DocumentModel, FontRole, ImageItem, PathItem, Rgb, TextItem } from '../page-model.js';
+import { type EmbeddedCidFont, embedCidFont } from './cid-font.js';
 import type { PdfFontSource } from './font-source.js';
-import { drawImageRef, embedPngCached } from './images.js';
+import { embedPngCached } from './images.js';
 
 /**
  * PDF convenience copy (issue 5 item 5): draws the same DocumentModel as the sealed OFD — searchable CJK text in
  * embedded subset fonts, paths, images, the rotated semi-transparent 已注销 watermark — and says on every page and
  * in its metadata that it is not the authoritative file: the sealed OFD and the registration record are.
+ *
+ * pdf-lib writes the objects, cross-reference table and trailer; the page content is written here as raw operators
+ * (text as glyph-id strings of composite fonts, cid-font.ts) — pdf-lib's drawText lays every string out through
+ * fontkit and builds an operator object per glyph run, which was most of a certificate's rendering time.
  */
 export const CONVENIENCE_NOTE = '本PDF为便利副本，以加盖电子印章的OFD文件及登记记录为准';
 export const CONVENIENCE_NOTE_EN =
   'Convenience copy. The electronically sealed OFD file and the registration record are authoritative.';
 
 const PT_PER_MM = 72 / 25.4;
-const FOOTER_ROLE: FontRole = 'serif';
+export const FOOTER_ROLE: FontRole = 'serif';
 const FOOTER_SIZE_MM = 2.6;
 const FOOTER_FROM_BOTTOM_MM = 5;
-
-type Fontkit = Parameters<PDFDocumentType['registerFontkit']>[0];
-const require = createRequire(import.meta.url);
+const FOOTER_COLOR: Rgb = [89, 89, 89];
 
 export interface RenderPdfOptions {
   /** Font source; the shared fonts module by default. */
@@ -40,16 +35,22 @@ export interface RenderPdfOptions {
   readonly createdAt?: Date;
 }
 
+/** Numbers in content streams: three decimals (a thousandth of a point is far below any device's resolution). */
+const n = (v: number): string => {
+  const r = Math.round(v * 1000) / 1000;
+  return Object.is(r, -0) ? '0' : String(r);
+};
+
 /**
  * page-model.ts does not fix the colour range: the layouts write 0–1 (`RED = [0.78, 0.05, 0.05]`), OFD's RGB space
  * is 0–255. Any component above 1 means 0–255; otherwise 0–1 (an intended 0–255 colour with all components ≤ 1 is
  * black either way).
  */
-const color = (c: Rgb | undefined, fallback: Rgb = [0, 0, 0]) => {
+const color = (c: Rgb | undefined, fallback: Rgb = [0, 0, 0]): string => {
   const [r, g, b] = c ?? fallback;
   const k = r > 1 || g > 1 || b > 1 ? 255 : 1;
-  const unit = (v: number) => Math.min(1, Math.max(0, v / k));
-  return rgb(unit(r), unit(g), unit(b));
+  const unit = (v: number) => n(Math.min(1, Math.max(0, v / k)));
+  return `${unit(r)} ${unit(g)} ${unit(b)}`;
 };
 
 /** Every character drawn per font role (plus the footer), so one subset per role covers the whole document. */
@@ -68,73 +69,82 @@ function textByRole(doc: DocumentModel): Map<FontRole, string> {
   return new Map([...sets].map(([role, set]) => [role, [...set].sort().join('')]));
 }
 
-/** The faces of one role in priority order; each character is drawn with the first face that has it. */
-interface RoleFaces {
-  readonly faces: readonly { readonly font: PDFFont; readonly covered: ReadonlySet<number> }[];
+/** The document's common characters of a role; the footer's belong to every page of every PDF. */
+export function commonOf(doc: DocumentModel, role: FontRole): string | undefined {
+  const c = doc.commonChars?.[role];
+  if (c === undefined) return undefined;
+  return role === FOOTER_ROLE ? c + CONVENIENCE_NOTE : c;
 }
 
-/** Splits `text` into runs of consecutive characters drawn with the same face. */
-function runsOf(text: string, rf: RoleFaces): { text: string; font: PDFFont }[] {
-  const runs: { text: string; font: PDFFont }[] = [];
+/** One embedded face of a role, with its resource name. */
+interface Face {
+  readonly name: string;
+  readonly font: EmbeddedCidFont;
+}
+
+/** Width of a whitespace character no face has (never drawn, only advanced over), em. */
+const BLANK_EM = 0.25;
+
+/**
+ * Text operators for one string: each character is drawn with the first face that has it; consecutive characters of
+ * one face form one string. Inside one BT…ET the text position advances by the W widths, so a fallback face (e.g.
+ * for a CJK Extension B character) continues exactly where the previous run ended, rotated or not.
+ */
+function textOps(faces: readonly Face[], text: string, sizePt: number): { ops: string; widthPt: number } {
+  let ops = '';
+  let current: Face | undefined;
+  let hex = '';
+  let width = 0;
+  const flush = () => {
+    if (current && hex) ops += `<${hex}> Tj\n`;
+    hex = '';
+  };
   for (const ch of text) {
     const cp = ch.codePointAt(0) ?? 0;
-    const face = rf.faces.find((f) => f.covered.has(cp)) ?? rf.faces[0];
-    if (!face) throw new Error('renderPdf: a role without faces');
-    const last = runs.at(-1);
-    if (last && last.font === face.font) last.text += ch;
-    else runs.push({ text: ch, font: face.font });
+    const face = faces.find((f) => f.font.has(cp));
+    if (!face) {
+      // Only whitespace gets here (renderPdf refuses other uncovered characters): leave a gap, draw nothing.
+      flush();
+      ops += `[${n(-BLANK_EM * 1000)}] TJ\n`;
+      width += BLANK_EM * 1000;
+      continue;
+    }
+    if (face !== current) {
+      flush();
+      current = face;
+      ops += `/${face.name} ${n(sizePt)} Tf\n`;
+    }
+    hex += face.font.hex(cp);
+    width += face.font.width(cp);
   }
-  return runs;
-}
-
-function drawText(page: PDFPage, heightPt: number, it: TextItem, rf: RoleFaces): void {
-  const size = it.sizeMm * PT_PER_MM;
-  // The model rotates clockwise in a y-down space; PDF rotates counter-clockwise in y-up.
-  const rad = ((it.rotateDeg ?? 0) * Math.PI) / 180;
-  let x = it.xMm * PT_PER_MM;
-  let y = heightPt - it.yMm * PT_PER_MM;
-  for (const run of runsOf(it.text, rf)) {
-    page.drawText(run.text, {
-      x,
-      y,
-      size,
-      font: run.font,
-      color: color(it.color),
-      ...(it.rotateDeg ? { rotate: degrees(-it.rotateDeg) } : {}),
-      ...(it.opacity !== undefined && it.opacity < 1 ? { opacity: it.opacity } : {}),
-    });
-    // A fallback face (e.g. for a CJK Extension B character) continues where the previous run ended.
-    const adv = run.font.widthOfTextAtSize(run.text, size);
-    x += adv * Math.cos(rad);
-    y -= adv * Math.sin(rad);
-  }
-}
-
-function svgPath(points: readonly (readonly [number, number])[], closed: boolean): string {
-  const d = points.map(
-    ([x, y], i) => `${i === 0 ? 'M' : 'L'}${(x * PT_PER_MM).toFixed(3)} ${(y * PT_PER_MM).toFixed(3)}`,
-  );
-  return `${d.join(' ')}${closed ? ' Z' : ''}`;
+  flush();
+  return { ops, widthPt: (width * sizePt) / 1000 };
 }
 
 export async function renderPdf(doc: DocumentModel, opts: RenderPdfOptions = {}): Promise<Uint8Array> {
   if (doc.pages.length === 0) throw new Error('renderPdf: the document has no pages');
-  const pdf = await PDFDocument.create();
-  pdf.registerFontkit(require('fontkit') as Fontkit);
+  const pdf = await PDFDocument.create({ updateMetadata: false });
+  const ctx = pdf.context;
   const source: PdfFontSource = opts.fonts ?? sharedFontSource;
+  const resources = {
+    Font: new Map<string, PDFRef>(),
+    XObject: new Map<string, PDFRef>(),
+    ExtGState: new Map<string, PDFDict>(),
+  };
 
-  const fonts = new Map<FontRole, RoleFaces>();
+  const fonts = new Map<FontRole, Face[]>();
   for (const [role, text] of textByRole(doc)) {
-    const subset = await source.subset(role, text);
-    const faces: RoleFaces['faces'][number][] = [];
+    const subset = await source.subset(role, text, commonOf(doc, role));
+    const faces: Face[] = [];
     for (const ttf of subset instanceof Uint8Array ? [subset] : subset) {
-      // Already a harfbuzz subset with a cmap: embed as-is (subset: false), never re-subset with fontkit.
-      const font = await pdf.embedFont(ttf, { subset: false });
-      faces.push({ font, covered: new Set(font.getCharacterSet()) });
+      const name = `F${resources.Font.size}`;
+      const font = embedCidFont(ctx, ttf, resources.Font.size);
+      resources.Font.set(name, font.ref);
+      faces.push({ name, font });
     }
     // Issue 5 item 1: a character no bundled font covers stops the render — never a blank box on a legal document.
     const missing = [...new Set(text)].filter(
-      (ch) => !/\s/.test(ch) && !faces.some((f) => f.covered.has(ch.codePointAt(0) ?? 0)),
+      (ch) => !/\s/.test(ch) && !faces.some((f) => f.font.has(ch.codePointAt(0) ?? 0)),
     );
     if (missing.length > 0) {
       const list = missing.map((ch) => `${ch} (U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase()})`).join(', ');
@@ -144,53 +154,78 @@ export async function renderPdf(doc: DocumentModel, opts: RenderPdfOptions = {})
         `no bundled font has a glyph for: ${list}`,
       );
     }
-    fonts.set(role, { faces });
+    fonts.set(role, faces);
   }
-  const fontFor = (role: FontRole): RoleFaces => {
+  const facesOf = (role: FontRole): Face[] => {
     const f = fonts.get(role);
     if (!f) throw new Error(`renderPdf: no font for role ${role}`);
     return f;
   };
 
-  const images = new Map<Uint8Array, PDFRef>();
-  const imageFor = (png: Uint8Array): PDFRef => {
-    let ref = images.get(png);
-    if (!ref) {
-      ref = embedPngCached(pdf, png);
-      images.set(png, ref);
+  const images = new Map<Uint8Array, string>();
+  const imageName = (png: Uint8Array): string => {
+    let name = images.get(png);
+    if (!name) {
+      name = `Im${images.size}`;
+      images.set(png, name);
+      resources.XObject.set(name, embedPngCached(pdf, png));
     }
-    return ref;
+    return name;
+  };
+  const alphaStates = new Map<number, string>();
+  const alphaName = (opacity: number): string => {
+    let name = alphaStates.get(opacity);
+    if (!name) {
+      name = `GS${alphaStates.size}`;
+      alphaStates.set(opacity, name);
+      resources.ExtGState.set(name, ctx.obj({ Type: 'ExtGState', ca: opacity, CA: opacity }));
+    }
+    return name;
   };
 
-  for (const [index, model] of doc.pages.entries()) {
-    await drawPage(pdf, model, index);
-  }
+  const drawText = (h: number, it: TextItem): string => {
+    const size = it.sizeMm * PT_PER_MM;
+    const x = it.xMm * PT_PER_MM;
+    const y = h - it.yMm * PT_PER_MM;
+    // The model rotates clockwise in a y-down space; PDF rotates counter-clockwise in y-up.
+    const rad = (-(it.rotateDeg ?? 0) * Math.PI) / 180;
+    const tm = it.rotateDeg
+      ? `${n(Math.cos(rad))} ${n(Math.sin(rad))} ${n(-Math.sin(rad))} ${n(Math.cos(rad))} ${n(x)} ${n(y)}`
+      : `1 0 0 1 ${n(x)} ${n(y)}`;
+    const { ops } = textOps(facesOf(it.font), it.text, size);
+    const body = `BT\n${color(it.color)} rg\n${tm} Tm\n${ops}ET\n`;
+    return it.opacity !== undefined && it.opacity < 1 ? `q\n/${alphaName(it.opacity)} gs\n${body}Q\n` : body;
+  };
 
-  async function drawPage(target: PDFDocument, model: PageModel, index: number): Promise<void> {
+  const drawPath = (h: number, it: PathItem): string => {
+    if (it.points.length < 2) return '';
+    const stroked = it.stroke !== undefined || it.fill === undefined;
+    let ops = 'q\n';
+    if (it.fill) ops += `${color(it.fill)} rg\n`;
+    if (stroked) ops += `${color(it.stroke)} RG\n${n((it.strokeMm ?? 0.2) * PT_PER_MM)} w\n`;
+    it.points.forEach(([px, py], i) => {
+      ops += `${n(px * PT_PER_MM)} ${n(h - py * PT_PER_MM)} ${i === 0 ? 'm' : 'l'}\n`;
+    });
+    if (it.closed) ops += 'h\n';
+    ops += `${it.fill ? (stroked ? 'B' : 'f') : 'S'}\nQ\n`;
+    return ops;
+  };
+
+  const drawImage = (h: number, png: Uint8Array, box: Pick<ImageItem, 'xMm' | 'yMm' | 'wMm' | 'hMm'>): string =>
+    `q\n${n(box.wMm * PT_PER_MM)} 0 0 ${n(box.hMm * PT_PER_MM)} ${n(box.xMm * PT_PER_MM)} ${n(h - (box.yMm + box.hMm) * PT_PER_MM)} cm\n/${imageName(png)} Do\nQ\n`;
+
+  const footerFaces = facesOf(FOOTER_ROLE);
+  const footerSize = FOOTER_SIZE_MM * PT_PER_MM;
+  const footerWidth = textOps(footerFaces, CONVENIENCE_NOTE, footerSize).widthPt;
+  const resourcesRef = ctx.nextRef();
+  for (const [index, model] of doc.pages.entries()) {
     const w = model.widthMm * PT_PER_MM;
     const h = model.heightMm * PT_PER_MM;
-    const page = target.addPage([w, h]);
+    let content = '';
     for (const it of model.items) {
-      if (it.kind === 'text') drawText(page, h, it, fontFor(it.font));
-      else if (it.kind === 'path') {
-        if (it.points.length < 2) continue;
-        const stroked = it.stroke !== undefined || it.fill === undefined;
-        page.drawSvgPath(svgPath(it.points, it.closed), {
-          x: 0,
-          y: h,
-          ...(it.fill ? { color: color(it.fill) } : {}),
-          ...(stroked ? { borderColor: color(it.stroke), borderWidth: (it.strokeMm ?? 0.2) * PT_PER_MM } : {}),
-        });
-      } else {
-        drawImageRef(
-          page,
-          imageFor(it.png),
-          it.xMm * PT_PER_MM,
-          h - (it.yMm + it.hMm) * PT_PER_MM,
-          it.wMm * PT_PER_MM,
-          it.hMm * PT_PER_MM,
-        );
-      }
+      if (it.kind === 'text') content += drawText(h, it);
+      else if (it.kind === 'path') content += drawPath(h, it);
+      else content += drawImage(h, it.png, it);
     }
     const a = doc.sealAnchor;
     if (
@@ -199,34 +234,33 @@ export async function renderPdf(doc: DocumentModel, opts: RenderPdfOptions = {})
       opts.sealPng &&
       !model.items.some((i) => i.kind === 'image' && i.role === 'seal')
     ) {
-      drawImageRef(
-        page,
-        imageFor(opts.sealPng),
-        a.xMm * PT_PER_MM,
-        h - (a.yMm + a.hMm) * PT_PER_MM,
-        a.wMm * PT_PER_MM,
-        a.hMm * PT_PER_MM,
-      );
+      content += drawImage(h, opts.sealPng, a);
     }
     // The convenience-copy line on every page, centred at the foot.
-    const footer = fontFor(FOOTER_ROLE);
-    const size = FOOTER_SIZE_MM * PT_PER_MM;
-    const tw = runsOf(CONVENIENCE_NOTE, footer).reduce((sum, r) => sum + r.font.widthOfTextAtSize(r.text, size), 0);
-    drawText(
-      page,
-      h,
-      {
-        kind: 'text',
-        xMm: (w - tw) / 2 / PT_PER_MM,
-        yMm: model.heightMm - FOOTER_FROM_BOTTOM_MM,
-        sizeMm: FOOTER_SIZE_MM,
-        text: CONVENIENCE_NOTE,
-        font: FOOTER_ROLE,
-        color: [89, 89, 89],
-      },
-      footer,
-    );
+    content += drawText(h, {
+      kind: 'text',
+      xMm: (w - footerWidth) / 2 / PT_PER_MM,
+      yMm: model.heightMm - FOOTER_FROM_BOTTOM_MM,
+      sizeMm: FOOTER_SIZE_MM,
+      text: CONVENIENCE_NOTE,
+      font: FOOTER_ROLE,
+      color: FOOTER_COLOR,
+    });
+    const page = pdf.addPage([w, h]);
+    const stream = PDFRawStream.of(ctx.obj({ Filter: 'FlateDecode' }), deflateZlib(Buffer.from(content, 'latin1'), 6));
+    page.node.set(PDFName.of('Contents'), ctx.register(stream));
+    page.node.set(PDFName.of('Resources'), resourcesRef);
   }
+  // One resource dictionary shared by every page: the pages use the same fonts and most of the same images.
+  ctx.assign(
+    resourcesRef,
+    ctx.obj({
+      ProcSet: ['PDF', 'Text', 'ImageB', 'ImageC', 'ImageI'],
+      Font: Object.fromEntries(resources.Font),
+      ...(resources.XObject.size ? { XObject: Object.fromEntries(resources.XObject) } : {}),
+      ...(resources.ExtGState.size ? { ExtGState: Object.fromEntries(resources.ExtGState) } : {}),
+    }),
+  );
 
   const when = opts.createdAt ?? new Date();
   pdf.setTitle(doc.title, { showInWindowTitleBar: true });
@@ -237,5 +271,5 @@ export async function renderPdf(doc: DocumentModel, opts: RenderPdfOptions = {})
   pdf.setLanguage('zh-CN');
   pdf.setCreationDate(when);
   pdf.setModificationDate(when);
-  return pdf.save({ useObjectStreams: false });
+  return pdf.save({ useObjectStreams: false, objectsPerTick: Number.POSITIVE_INFINITY, updateFieldAppearances: false });
 }

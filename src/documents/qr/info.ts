@@ -1,8 +1,9 @@
 import type { Sm2PublicKey, Sm2Signer } from '../../crypto/sm2.js';
 import { sm3 } from '../../crypto/sm3.js';
 import { maskName } from '../../modules/privacy/mask.js';
+import { encodePng } from '../png.js';
 import type { QrImage } from './query.js';
-import { qrMatrix, rasteriseQr } from './raster.js';
+import { qrGrayRows, qrMatrix, qrScale } from './raster.js';
 
 /**
  * 信息二维码 (information QR; Henan 附件2 requires it beside the query QR). It carries the key face facts and an SM2
@@ -174,6 +175,8 @@ export interface InfoQrOptions {
 /** The info QR as PNG. Error correction M: it carries ~450 bytes and no centre mark, so M keeps it readable at 25 mm. */
 export function renderInfoQr(payload: string, opts: InfoQrOptions = {}): QrImage {
   const m = qrMatrix(payload, 'M');
-  const { raster } = rasteriseQr(m, opts.sizeMm ?? 25, opts.dpi ?? 300);
-  return { png: raster.toPng(), widthPx: raster.width, version: m.version, modules: m.size };
+  const { scale, widthPx } = qrScale(m, opts.sizeMm ?? 25, opts.dpi ?? 300);
+  // Black and white only: a 1-bit grey PNG (the PDF copy embeds its compressed rows as they are).
+  const png = encodePng({ kind: 'gray1', width: widthPx, height: widthPx, rows: qrGrayRows(m, scale) });
+  return { png, widthPx, version: m.version, modules: m.size };
 }

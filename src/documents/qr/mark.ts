@@ -153,6 +153,31 @@ export function drawRegistrationMark(raster: Raster, x: number, y: number, size:
   }
 }
 
+const overWhite = new Map<number, Uint32Array>();
+/**
+ * The mark at one size composited over white, as 0xRRGGBB per pixel — exactly what `drawRegistrationMark` leaves on
+ * the white pad of the query QR (same blending and rounding), computed once per size. The QR writer turns it into
+ * palette indices instead of blending RGBA pixels on every certificate.
+ */
+export function registrationMarkOverWhite(size: number): Uint32Array {
+  const hit = overWhite.get(size);
+  if (hit) return hit;
+  const t = tileOf(size);
+  const out = new Uint32Array(size * size);
+  for (let i = 0; i < out.length; i++) {
+    const a = t.alpha[i] ?? 0;
+    let rgb = 0;
+    for (let c = 0; c < 3; c++) {
+      const v = a > 0 ? Math.round(255 * (1 - a) + (t.rgb[i * 3 + c] ?? 0) * a) : 255;
+      rgb = (rgb << 8) | v;
+    }
+    out[i] = rgb;
+  }
+  if (overWhite.size > 16) overWhite.clear();
+  overWhite.set(size, out);
+  return out;
+}
+
 /** The mark alone as a PNG (white background), e.g. for an ImageItem with role 'mark'. */
 export function registrationMarkPng(sizePx = 256): Uint8Array {
   const r = new Raster(sizePx, sizePx);

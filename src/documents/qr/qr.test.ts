@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { PNG } from 'pngjs';
+import QRCode from 'qrcode';
 import { zbarDecode } from '../../../test/thirdparty/tools.js';
 import { Sm2PrivateKey } from '../../crypto/sm2.js';
+import { pngStreamInfo } from '../png.js';
 import {
   certificateQrCodes,
   encodeInfoQr,
@@ -17,6 +20,7 @@ import {
   verificationUrl,
   verifyInfoQr,
 } from './index.js';
+import { qrMatrix } from './raster.js';
 
 const BASE = 'https://bdc.example.gov.cn/ecert';
 const FACTS: InfoQrFacts = {
@@ -150,5 +154,33 @@ describe('certificateQrCodes', () => {
     assert.deepEqual(zbarDecode(c.query.png), [c.queryUrl]);
     assert.deepEqual(zbarDecode(c.info.png), [c.infoPayload]);
     assert.ok(verifyInfoQr(c.infoPayload, key.publicKey).ok);
+  });
+});
+
+describe('QR symbols and pictures', () => {
+  test('the mask chosen is the one qrcode chooses (same ISO 18004 penalty), for every level and many sizes', () => {
+    for (let i = 0; i < 120; i++) {
+      const text = randomBytes(1 + ((i * 7) % 460)).toString('base64url');
+      for (const level of ['L', 'M', 'Q', 'H'] as const) {
+        const ref = QRCode.create([{ data: new TextEncoder().encode(text), mode: 'byte' }], {
+          errorCorrectionLevel: level,
+        });
+        const mine = qrMatrix(text, level);
+        assert.equal(mine.version, ref.version);
+        assert.deepEqual(mine.modules, ref.modules.data, `${level} ${text.length} characters`);
+      }
+    }
+  });
+
+  test('the PNGs are 1-bit grey (信息二维码) and 8-bit palette (查询二维码), and the PDF can carry them undecoded', () => {
+    const url = verificationUrl(BASE, mintVerificationToken());
+    const q = pngStreamInfo(renderQueryQr(url, { sizeMm: 24 }).png);
+    assert.equal(q?.colorType, 3);
+    assert.equal(q?.bitDepth, 8);
+    const info = pngStreamInfo(renderInfoQr(`BDC1.${'x'.repeat(400)}`, { sizeMm: 24 }).png);
+    assert.equal(info?.colorType, 0);
+    assert.equal(info?.bitDepth, 1);
+    // a picture with alpha is not carried as is
+    assert.equal(pngStreamInfo(registrationMarkPng(32)), undefined);
   });
 });

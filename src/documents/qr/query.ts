@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { drawRegistrationMark } from './mark.js';
-import { QUIET_ZONE, qrMatrix, rasteriseQr } from './raster.js';
+import { encodePng } from '../png.js';
+import { registrationMarkOverWhite } from './mark.js';
+import { QUIET_ZONE, qrIndexedRows, qrMatrix, qrScale } from './raster.js';
 
 /**
  * 查询二维码 (query QR; Henan 附件2 requires it, Huangchuan 1.3 puts it top-left with the registration mark in the
@@ -61,13 +62,49 @@ export function renderQueryQr(url: string, opts: QueryQrOptions = {}): QrImage {
   const fraction = opts.markFraction ?? 0.24;
   if (fraction <= 0 || fraction > 0.3) throw new Error('markFraction must be in (0, 0.3]');
   const m = qrMatrix(url, 'H');
-  const { raster, scale } = rasteriseQr(m, opts.sizeMm ?? 25, opts.dpi ?? 300);
+  const { scale, widthPx } = qrScale(m, opts.sizeMm ?? 25, opts.dpi ?? 300);
   // An odd number of modules so the white pad sits exactly on the centre module grid.
   let pad = Math.round(m.size * fraction);
   if (pad % 2 === 0) pad -= 1;
   const start = (m.size - pad) / 2;
   const x0 = (start + QUIET_ZONE) * scale;
-  raster.fillRect(x0, x0, pad * scale, pad * scale, [255, 255, 255]);
-  drawRegistrationMark(raster, x0, x0, pad * scale);
-  return { png: raster.toPng(), widthPx: raster.width, version: m.version, modules: m.size };
+  const side = pad * scale;
+  // 8-bit palette picture: index 0 white, 1 black, then the mark's colours (composited over the white pad).
+  const rows = qrIndexedRows(m, scale);
+  const stride = widthPx + 1;
+  const mark = registrationMarkOverWhite(side);
+  const index = new Map<number, number>([
+    [0xffffff, 0],
+    [0x000000, 1],
+  ]);
+  for (let y = 0; y < side; y++) {
+    const o = (x0 + y) * stride + 1 + x0;
+    for (let x = 0; x < side; x++) {
+      const rgb = mark[y * side + x]!;
+      let k = index.get(rgb);
+      if (k === undefined) {
+        k = index.size;
+        index.set(rgb, k);
+      }
+      rows[o + x] = k & 0xff;
+    }
+  }
+  let png: Uint8Array;
+  if (index.size <= 256) {
+    const palette = new Uint8Array(index.size * 3);
+    for (const [rgb, k] of index) palette.set([rgb >> 16, (rgb >> 8) & 0xff, rgb & 0xff], k * 3);
+    png = encodePng({ kind: 'indexed8', width: widthPx, height: widthPx, palette, rows });
+  } else {
+    // A mark with more colours than a palette holds (a large custom size): plain RGB from the same indices.
+    const colours = [...index.keys()];
+    const rgbRows = new Uint8Array((widthPx * 3 + 1) * widthPx);
+    for (let y = 0; y < widthPx; y++) {
+      for (let x = 0; x < widthPx; x++) {
+        const c = colours[rows[y * stride + 1 + x]!]!;
+        rgbRows.set([c >> 16, (c >> 8) & 0xff, c & 0xff], y * (widthPx * 3 + 1) + 1 + x * 3);
+      }
+    }
+    png = encodePng({ kind: 'rgb8', width: widthPx, height: widthPx, rows: rgbRows });
+  }
+  return { png, widthPx, version: m.version, modules: m.size };
 }

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Store } from '../../store/database.js';
 import { ApiError } from '../errors.js';
+import { errors } from '../openapi.js';
 
 const Health = z.object({ status: z.literal('ok') }).meta({ example: { status: 'ok' } });
 const Ready = z.object({ status: z.literal('ready'), database: z.enum(['pglite', 'postgres']) });
@@ -22,7 +23,7 @@ export function healthRoutes(store: Store): FastifyPluginAsync {
         schema: {
           tags: ['system'],
           summary: '就绪检查（数据库可达）/ readiness (database reachable)',
-          response: { 200: Ready },
+          response: { 200: Ready, ...errors(503) },
         },
       },
       async () => {

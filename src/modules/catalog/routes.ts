@@ -4,10 +4,11 @@ import { z } from 'zod';
 import { checkSealPng } from '../../crypto/seal-image.js';
 import { notFoundError, requireStaff, staffPrincipal } from '../../http/auth.js';
 import { ApiError } from '../../http/errors.js';
+import { binary, EX, errors, MIME } from '../../http/openapi.js';
 import type { App } from '../../http/server.js';
 import { actorOf } from '../audit/audit.js';
 import * as repo from './repository.js';
-import { type CatalogDeps, changeSealStatus, createSeal, getAgency, renewSeal } from './service.js';
+import { type CatalogDeps, changeSealStatus, createSeal, getAgency, renewSeal, replaceSeal } from './service.js';
 
 const Agency = z
   .object({
@@ -24,10 +25,10 @@ const Agency = z
   })
   .meta({
     example: {
-      id: '0b5f2a8e-6c1d-4e3f-8a9b-1c2d3e4f5a6b',
-      name: '潢川县自然资源局',
-      uscc: '11411526MB1A00028N',
-      regionCode: '411526',
+      id: EX.agencyId,
+      name: EX.agencyName,
+      uscc: EX.agencyUscc,
+      regionCode: EX.regionCode,
       level: 'county',
       provinceAbbr: '豫',
       cityCountyName: '潢川县',
@@ -37,7 +38,7 @@ const Agency = z
     },
   });
 
-const Seal = z
+export const Seal = z
   .object({
     id: z.uuid(),
     agencyId: z.uuid(),
@@ -56,8 +57,8 @@ const Seal = z
   })
   .meta({
     example: {
-      id: '7c1e…',
-      agencyId: '0b5f2a8e-6c1d-4e3f-8a9b-1c2d3e4f5a6b',
+      id: EX.sealId,
+      agencyId: EX.agencyId,
       esId: '4115260000001',
       name: '潢川县自然资源局不动产登记专用章',
       status: 'active',
@@ -67,7 +68,7 @@ const Seal = z
       filingNo: 'SIM-1A2B3C4D5E6F7A8B',
       filedAt: '2026-01-01T00:00:05.000Z',
       statusReason: null,
-      imageUrl: '/api/v1/seals/7c1e…/image.png',
+      imageUrl: `/api/v1/seals/${EX.sealId}/image.png`,
     },
   });
 
@@ -84,7 +85,7 @@ const agencyOut = (a: repo.AgencyRow) => ({
   sealingTimes: a.sealing_times,
 });
 
-const sealOut = (s: repo.SealRow) => ({
+export const sealOut = (s: repo.SealRow) => ({
   id: s.id,
   agencyId: s.agency_id,
   esId: s.es_id,
@@ -121,7 +122,7 @@ export function catalogRoutes(deps: CatalogDeps, auth: (app: App) => void): (app
         schema: {
           tags,
           summary: '登记机构列表（公开）/ registration agencies (public)',
-          response: { 200: z.object({ items: z.array(Agency) }) },
+          response: { 200: z.object({ items: z.array(Agency) }), ...errors(429) },
         },
       },
       async () => ({ items: (await repo.listAgencies(deps.ctx.store.db)).map(agencyOut) }),
@@ -134,7 +135,7 @@ export function catalogRoutes(deps: CatalogDeps, auth: (app: App) => void): (app
           tags,
           summary: '机构电子印章列表 / an agency’s seals',
           params: AgencyParams,
-          response: { 200: z.object({ items: z.array(Seal) }) },
+          response: { 200: z.object({ items: z.array(Seal) }), ...errors(400, 401, 403, 404) },
         },
         preHandler: requireStaff(
           ['agency-admin', 'sealing-clerk', 'auditor'],
@@ -174,7 +175,7 @@ export function catalogRoutes(deps: CatalogDeps, auth: (app: App) => void): (app
                 validTo: '2029-12-31T16:00:00Z',
               },
             }),
-          response: { 201: Seal },
+          response: { 201: Seal, ...errors(400, 401, 403, 404) },
         },
         preHandler: requireStaff('agency-admin', (req) => (req.params as { agencyId: string }).agencyId),
       },
@@ -204,7 +205,7 @@ export function catalogRoutes(deps: CatalogDeps, auth: (app: App) => void): (app
           body: z
             .object({ validTo: z.iso.datetime(), reason: z.string().min(1).max(500) })
             .meta({ example: { validTo: '2032-12-31T16:00:00Z', reason: '有效期届满续期' } }),
-          response: { 201: Seal },
+          response: { 201: Seal, ...errors(400, 401, 403, 404) },
         },
         preHandler: sealAdmin,
       },
@@ -220,6 +221,45 @@ export function catalogRoutes(deps: CatalogDeps, auth: (app: App) => void): (app
     );
 
     r.post(
+      '/api/v1/seals/:sealId/replace',
+      {
+        schema: {
+          tags,
+          summary:
+            '更换印章：新印章编码（实物印章重新刻制），旧章停用但仍可验证 / replace a seal with a new code (the old one stays verifiable)',
+          params: SealParams,
+          body: z
+            .object({
+              esId: z
+                .string()
+                .regex(
+                  /^[0-9A-Za-z-]{4,40}$/,
+                  '印章编码应为4–40位字母、数字或连字符||seal code: 4–40 letters, digits or hyphens',
+                ),
+              validTo: z.iso.datetime(),
+              reason: z.string().min(1).max(500),
+              imagePngBase64: z.string().optional(),
+            })
+            .meta({
+              example: { esId: '4115260000003', validTo: '2030-12-31T16:00:00Z', reason: '实物印章遗失后重新刻制' },
+            }),
+          response: { 201: Seal, ...errors(400, 401, 403, 404) },
+        },
+        preHandler: sealAdmin,
+      },
+      async (req, reply) => {
+        const seal = await replaceSeal(deps, req.params.sealId, {
+          esId: req.body.esId,
+          validTo: new Date(req.body.validTo),
+          reason: req.body.reason,
+          ...(req.body.imagePngBase64 ? { picturePng: checkedPng(req.body.imagePngBase64) } : {}),
+          actor: actorOf(staffPrincipal(req)),
+        });
+        return reply.status(201).send(sealOut(seal));
+      },
+    );
+
+    r.post(
       '/api/v1/seals/:sealId/status',
       {
         schema: {
@@ -229,7 +269,7 @@ export function catalogRoutes(deps: CatalogDeps, auth: (app: App) => void): (app
           body: z
             .object({ status: z.enum(['active', 'suspended', 'revoked']), reason: z.string().min(1).max(500) })
             .meta({ example: { status: 'revoked', reason: '实物印章遗失，已登报声明作废' } }),
-          response: { 200: Seal },
+          response: { 200: Seal, ...errors(400, 401, 403, 404) },
         },
         preHandler: sealAdmin,
       },
@@ -242,7 +282,14 @@ export function catalogRoutes(deps: CatalogDeps, auth: (app: App) => void): (app
     // The seal picture is printed on every certificate, so it is public.
     r.get(
       '/api/v1/seals/:sealId/image.png',
-      { schema: { tags, summary: '印章图片（公开）/ seal picture (public)', params: SealParams } },
+      {
+        schema: {
+          tags,
+          summary: '印章图片（公开）/ seal picture (public)',
+          params: SealParams,
+          response: { 200: binary('印章图片（PNG，透明底）/ the seal picture (PNG)', MIME.png), ...errors(400, 404) },
+        },
+      },
       async (req, reply) => {
         const s = await repo.findSeal(deps.ctx.store.db, req.params.sealId);
         if (!s) return reply.callNotFound();

@@ -107,7 +107,13 @@ export const identityDemoStep: DemoStep = {
       ctx.notes.push(
         `  接口凭证 API client: ${saved.client.clientId} / ${saved.client.secret}   ${saved.client.label}`,
       );
-    ctx.notes.push('  权利人登录验证码见短信模拟器日志 / holder SMS codes appear in the SMS simulator log');
+    // One-time codes never reach the logs (issue 7 §7); in demo mode the sign-in page shows the simulator's code.
+    ctx.notes.push(
+      '  权利人登录验证码（演示）直接显示在登录页 / holder SMS codes (demo) are shown on the sign-in page',
+    );
+    ctx.notes.push(
+      '  批量签章前须二次验证：未绑定动态验证码的演示账号输入登录密码 / batch sealing asks for a step-up: demo accounts without TOTP enter their password',
+    );
   },
 };
 

@@ -1,10 +1,10 @@
-import type { Config } from '../../config.js';
+import { type Config, withEnvOverrides } from '../../config.js';
 import { authPlugin } from '../../http/auth.js';
 import type { App } from '../../http/server.js';
 import type { Store } from '../../store/database.js';
 import type { FieldCrypto } from '../context.js';
-import { type RealNamePort, realNameFromEnv } from '../integrations/realname/realname.js';
-import { type SmsPort, smsFromEnv } from '../integrations/sms/sms.js';
+import { type RealNamePort, realNamePort } from '../integrations/realname/realname.js';
+import { type SmsPort, smsPort } from '../integrations/sms/sms.js';
 import type { IdentityPolicy } from './deps.js';
 import { adminAgreementRoutes } from './routes/admin-agreements.js';
 import { adminUserRoutes } from './routes/admin-users.js';
@@ -20,10 +20,11 @@ export interface IdentityModuleOptions {
   readonly fieldCrypto: FieldCrypto;
   readonly now?: () => Date;
   readonly log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
-  /** Ports; default from env (BDCERT_SMS_URL, BDCERT_REALNAME_URL), simulators in demo mode. */
+  /** Ports; default from the configuration (BDCERT_SMS_URL, BDCERT_REALNAME_URL), simulators in demo mode. */
   readonly sms?: SmsPort;
   readonly realName?: RealNamePort;
   readonly policy?: Partial<IdentityPolicy>;
+  /** Port variables overriding the configuration's (tests). */
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -36,14 +37,14 @@ export interface IdentityModule {
 }
 
 export function createIdentity(o: IdentityModuleOptions): IdentityModule {
-  const env = o.env ?? process.env;
+  const ports = (o.env ? withEnvOverrides(o.config, o.env) : o.config).ports;
   const service = new IdentityService({
     db: o.store.db,
     fieldCrypto: o.fieldCrypto,
     now: o.now ?? (() => new Date()),
     mode: o.config.mode,
-    sms: o.sms ?? smsFromEnv(o.config.mode, env, o.log),
-    realName: o.realName ?? realNameFromEnv(o.config.mode, env, o.log),
+    sms: o.sms ?? smsPort(o.config.mode, ports.sms, o.log),
+    realName: o.realName ?? realNamePort(o.config.mode, ports.realName, o.log),
     ...(o.log ? { log: o.log } : {}),
     ...(o.policy ? { policy: o.policy } : {}),
   });

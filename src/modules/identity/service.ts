@@ -67,6 +67,8 @@ export interface SignedRequest {
 }
 
 export const SIGNED_REQUEST_SCHEME = 'BDC-SM2-SM3';
+/** How long a step-up keeps a session elevated (issue 8: confirm batch sealing with the second factor). */
+export const STEP_UP_MS = 5 * 60_000;
 export const SIGNED_REQUEST_WINDOW_MS = 5 * 60_000;
 
 export function signedRequestString(r: Omit<SignedRequest, 'signatureHex'>): string {
@@ -187,7 +189,12 @@ export class IdentityService {
   }
 
   /** Counts a failure; locks the account on the Nth consecutive one. Returns the lock end when it locked. */
-  private async countFailure(u: Row, meta: RequestMeta, action: string): Promise<Date | undefined> {
+  private async countFailure(
+    u: Row,
+    meta: RequestMeta,
+    action: string,
+    reason = 'BAD_CREDENTIALS',
+  ): Promise<Date | undefined> {
     const now = this.now();
     const failures = u.failed_attempts + 1;
     const lockUntil = failures >= this.policy.maxFailures ? new Date(now.getTime() + this.policy.lockMs) : undefined;
@@ -205,7 +212,7 @@ export class IdentityService {
         actor: { kind: 'staff', id: u.id, agencyId: u.agency_id },
         action,
         result: 'denied',
-        reason: lockUntil ? 'LOCKED_NOW' : 'BAD_CREDENTIALS',
+        reason: lockUntil ? 'LOCKED_NOW' : reason,
         details: { failures },
         at: now,
         ...meta,
@@ -351,6 +358,101 @@ export class IdentityService {
       });
       return { token: s.token, expiresAt: s.expiresAt, next: 'done' };
     });
+  }
+
+  // ---------- step-up: a fresh second factor for sensitive acts ----------
+
+  /**
+   * Step-up for batch sealing (issue 8 "confirm with the second factor"; Henan 三(一)5: the authorised clerk seals;
+   * Nanyang Art. 17: strong identity authentication): the current TOTP code — replay-protected by the same last-step rule as
+   * sign-in — or, only where the policy lets an account go without TOTP (demo mode), the password. Failures count
+   * toward the sign-in lockout; the lock also ends this session, as a guessed code must not keep a stolen session
+   * alive. Success elevates this session only, for `STEP_UP_MS`.
+   */
+  async stepUp(p: Principal, code: string, meta: RequestMeta): Promise<{ elevatedUntil: Date }> {
+    if (p.kind !== 'staff') throw notFound();
+    const u = await this.db.selectFrom('staff_users').selectAll().where('id', '=', p.userId).executeTakeFirstOrThrow();
+    const now = this.now();
+    const actor = actorOf(p);
+    const refuse = async (reason: string, error: ApiError): Promise<never> => {
+      const lockedUntil = await this.countFailure(u, meta, 'auth.step-up', reason);
+      if (lockedUntil) await revokeSession(this.db, p.sessionId, now);
+      throw lockedUntil ? accountLocked(lockedUntil) : error;
+    };
+    if (u.locked_until && new Date(u.locked_until).getTime() > now.getTime()) {
+      await this.audit({ actor, action: 'auth.step-up', result: 'denied', reason: 'LOCKED', ...meta });
+      throw accountLocked(new Date(u.locked_until));
+    }
+    let step: number | undefined;
+    let factor: 'totp' | 'password';
+    if (u.totp_enabled && u.totp_secret_enc) {
+      factor = 'totp';
+      step = checkTotp(this.deps.fieldCrypto.decrypt(u.totp_secret_enc), code, now);
+      if (step === undefined) return refuse('BAD_CODE', wrongTotp());
+      // The code of the sign-in (or of an earlier step-up) is not accepted a second time.
+      if (u.totp_last_step !== null && step <= u.totp_last_step)
+        return refuse(
+          'REPLAYED_CODE',
+          new ApiError(
+            'UNAUTHENTICATED',
+            '该动态验证码已使用，请等待下一个验证码',
+            'That code was already used; wait for the next one',
+            'code',
+          ),
+        );
+    } else if (this.policy.requireTotp) {
+      // Production: every staff account has TOTP (sign-in enforces enrolment); a password is never a second factor.
+      await this.audit({ actor, action: 'auth.step-up', result: 'denied', reason: 'TOTP_NOT_ENROLLED', ...meta });
+      throw new ApiError(
+        'FORBIDDEN',
+        '须先绑定动态验证码才能进行二次验证',
+        'Enrol an authenticator (TOTP) first: it is the second factor here',
+        'code',
+      );
+    } else {
+      factor = 'password';
+      if (!(await verifyPassword(u.password_hash, code)))
+        return refuse('BAD_CREDENTIALS', new ApiError('UNAUTHENTICATED', '密码错误', 'Wrong password', 'code'));
+    }
+    const elevatedUntil = new Date(now.getTime() + STEP_UP_MS);
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('staff_users')
+        .set({ failed_attempts: 0, ...(step !== undefined ? { totp_last_step: step } : {}), updated_at: now })
+        .where('id', '=', u.id)
+        .execute();
+      const r = await trx
+        .updateTable('sessions')
+        .set({ elevated_until: elevatedUntil })
+        .where('id', '=', p.sessionId)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) throw notFound();
+      await recordAudit(trx, {
+        actor,
+        action: 'auth.step-up',
+        result: 'success',
+        objectType: 'session',
+        objectId: p.sessionId,
+        details: { factor, elevatedUntil: elevatedUntil.toISOString() },
+        at: now,
+        ...meta,
+      });
+    });
+    return { elevatedUntil };
+  }
+
+  /** Until when this session is elevated by a step-up; undefined when it is not (or no longer). */
+  async elevatedUntil(p: Principal): Promise<Date | undefined> {
+    if (p.kind !== 'staff') return undefined;
+    const s = await this.db
+      .selectFrom('sessions')
+      .select('elevated_until')
+      .where('id', '=', p.sessionId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    const until = s?.elevated_until ? new Date(s.elevated_until) : undefined;
+    return until && until.getTime() > this.now().getTime() ? until : undefined;
   }
 
   /**

@@ -39,6 +39,8 @@ export interface SessionTable {
   idle_expires_at: Ts;
   revoked_at: NullableTs;
   ip: string | null;
+  /** Step-up (migration 0007; issue 8): batch sealing is allowed in this session until then. */
+  elevated_until: NullableTs;
 }
 
 export interface HolderSmsChallengeTable {

@@ -2,12 +2,12 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse } from 'csv-parse';
-import ExcelJS from 'exceljs';
+import { readXlsxRows } from './xlsx-reader.js';
 
 /**
- * Streams the rows of a face-data table: CSV (UTF-8, optional BOM), XLSX (first worksheet) or JSON (an array, or one
- * object per line). Each row is a record keyed by the header row (the notice's Chinese item names), with its 1-based
- * data row number, so every problem can be reported as "row N, field F". Memory stays flat in the file size for CSV,
+ * Streams the rows of a face-data table: CSV (UTF-8, optional BOM), XLSX (first worksheet, read by ./xlsx-reader) or
+ * JSON (an array, or one object per line). Each row is a record keyed by the header row (the notice's Chinese item
+ * names), with its 1-based data row number, so every problem can be reported as "row N, field F". Memory stays flat in the file size for CSV,
  * XLSX and JSON lines.
  */
 export interface TableRow {
@@ -41,25 +41,16 @@ export async function* readTable(path: string, format: TableFormat = formatOf(pa
     return;
   }
   if (format === 'xlsx') {
-    const reader = new ExcelJS.stream.xlsx.WorkbookReader(path, {
-      worksheets: 'emit',
-      sharedStrings: 'cache',
-      styles: 'ignore',
-      hyperlinks: 'ignore',
-    });
     let headers: string[] | undefined;
     let row = 0;
-    for await (const sheet of reader) {
-      for await (const r of sheet as AsyncIterable<ExcelJS.Row>) {
-        const cells = (r.values as unknown[]).slice(1).map(cellText);
-        if (!headers) {
-          headers = cells.map((c) => c.trim());
-          continue;
-        }
-        if (cells.every((c) => c === '')) continue;
-        yield { row: ++row, values: Object.fromEntries(headers.map((h, i) => [h, cells[i] ?? ''])) };
+    for await (const raw of readXlsxRows(path)) {
+      const cells = raw.map((c) => c.trim());
+      if (!headers) {
+        headers = cells;
+        continue;
       }
-      break; // first worksheet only
+      if (cells.every((c) => c === '')) continue;
+      yield { row: ++row, values: Object.fromEntries(headers.map((h, i) => [h, cells[i] ?? ''])) };
     }
     return;
   }
@@ -77,17 +68,4 @@ export async function* readTable(path: string, format: TableFormat = formatOf(pa
       yield { row: ++row, values: JSON.parse(line) as Record<string, unknown> };
     }
   }
-}
-
-function cellText(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (v instanceof Date) return v.toISOString().slice(0, 10).replace(/-/g, '');
-  if (typeof v === 'object') {
-    const o = v as { text?: string; result?: unknown; richText?: { text: string }[] };
-    if (o.richText) return o.richText.map((t) => t.text).join('');
-    if (o.text !== undefined) return String(o.text);
-    if (o.result !== undefined) return String(o.result);
-    return '';
-  }
-  return String(v).trim();
 }

@@ -1,23 +1,49 @@
-import { renderCertificate } from '../../documents/render.js';
-import type { CertificateRenderer } from './renderer.js';
+import { createRenderPool, type RenderPool } from '../../documents/pool.js';
+import type { RenderCertificateOptions, RenderedCertificate } from '../../documents/render.js';
+import type { CertificateRenderer, RenderedFiles } from './renderer.js';
 
-/** The CertificateRenderer of src/documents: layout → OFD sealed with the agency seal, and the PDF copy. */
-export function documentsRenderer(): CertificateRenderer {
+/**
+ * The CertificateRenderer of src/documents: layout → OFD sealed with the agency seal, and the PDF copy — drawn on a
+ * pool of worker threads (src/documents/pool.ts; `workers` from BDCERT_RENDER_WORKERS in src/config.ts, default one
+ * per core, 0 = on this thread),
+ * with the SM2 signature made on this thread by the seal's signer. The pool starts with the first certificate.
+ */
+export function documentsRenderer(
+  opts: { readonly pool?: RenderPool; readonly workers?: number } = {},
+): CertificateRenderer & {
+  close(): Promise<void>;
+} {
+  let pool = opts.pool;
+  const get = (): RenderPool => {
+    pool ??= createRenderPool(opts.workers === undefined ? {} : { size: opts.workers });
+    return pool;
+  };
+  const files = (r: RenderedCertificate): RenderedFiles => ({
+    ofd: r.ofd,
+    pdf: r.pdf,
+    ...(r.ofdSm3 ? { ofdSm3: r.ofdSm3 } : {}),
+    ...(r.pdfSm3 ? { pdfSm3: r.pdfSm3 } : {}),
+  });
+  const render = (o: RenderCertificateOptions): Promise<RenderedCertificate> => get().render(o);
   return {
+    get concurrency() {
+      // two per worker: one drawing while the other waits for its signature
+      return Math.max(1, 2 * get().size);
+    },
     async renderSealed(i) {
-      const r = await renderCertificate({
+      const r = await render({
         face: i.face,
         seal: i.seal,
         time: i.sealedAt,
         docId: i.face.identifier.replace(/[^0-9A-Z]/g, '').slice(-32),
         meta: i.meta,
       });
-      return { ofd: r.ofd, pdf: r.pdf };
+      return files(r);
     },
     async renderCancelled(i) {
       // Bound to the original by its identifier (YZZBS in the metadata and printed on every page) and sealed anew by
       // the agency at the time of cancellation; the original sealed file is never changed (docs/ofd.md).
-      const r = await renderCertificate({
+      const r = await render({
         face: i.face,
         seal: i.seal,
         time: i.sealedAt,
@@ -27,7 +53,10 @@ export function documentsRenderer(): CertificateRenderer {
           note: `本证已于${i.cancelledAt.toISOString().slice(0, 10)}注销：${i.reason}（原证照标识 ${i.face.identifier}）`,
         },
       });
-      return { ofd: r.ofd, pdf: r.pdf };
+      return files(r);
+    },
+    async close() {
+      await pool?.close();
     },
   };
 }

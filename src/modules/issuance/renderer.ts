@@ -22,9 +22,14 @@ export interface RenderInput {
 export interface RenderedFiles {
   readonly ofd: Uint8Array;
   readonly pdf: Uint8Array;
+  /** SM3 hex of the files when the renderer already computed it (saves hashing them again to store them). */
+  readonly ofdSm3?: string;
+  readonly pdfSm3?: string;
 }
 
 export interface CertificateRenderer {
+  /** How many renders it can usefully run at once (its worker threads); the sealing batch keeps that many going. */
+  readonly concurrency?: number;
   renderSealed(input: RenderInput): Promise<RenderedFiles>;
   /** The 已注销 rendition: the same certificate watermarked on every page, sealed anew, referring to the original. */
   renderCancelled(input: RenderInput & { readonly cancelledAt: Date; readonly reason: string }): Promise<RenderedFiles>;

@@ -35,13 +35,24 @@ export async function reserveSerial(
   );
 }
 
-export async function insertCertificate(
-  db: Db,
-  row: Omit<CertificateRow, 'created_at' | 'updated_at' | 'collected' | 'pledged'>,
-): Promise<void> {
+export type NewCertificate = Omit<CertificateRow, 'created_at' | 'updated_at' | 'collected' | 'pledged'>;
+export type NewCertificateEvent = Omit<CertificateEventRow, 'id' | 'at'> & { at?: Date };
+
+export async function insertCertificate(db: Db, row: NewCertificate): Promise<void> {
+  await insertCertificates(db, [row]);
+}
+
+/** Many certificates in one statement (the bulk stock path; ~30 parameters a row, far below PostgreSQL's 65,535). */
+export async function insertCertificates(db: Db, rows: readonly NewCertificate[]): Promise<void> {
+  if (rows.length === 0) return;
   await db
     .insertInto('certificates')
-    .values({ ...row, paper_recall: row.paper_recall === null ? null : JSON.stringify(row.paper_recall) })
+    .values(
+      rows.map((row) => ({
+        ...row,
+        paper_recall: row.paper_recall === null ? null : JSON.stringify(row.paper_recall),
+      })),
+    )
     .execute();
 }
 
@@ -67,15 +78,18 @@ export async function liveOnUnit(
   unitNo: string,
   kind: CertificateRow['kind'],
   matter?: string,
+  /** Lock the rows (FOR UPDATE): an entry ending them locks them all before it writes the audit log. */
+  lock = false,
 ): Promise<CertificateRow[]> {
   let q = db
     .selectFrom('certificates')
     .selectAll()
     .where('unit_no', '=', unitNo)
     .where('kind', '=', kind)
-    .where('status', 'in', ['issued', 'suspended', 'pending-seal']);
+    .where('status', 'in', ['issued', 'suspended', 'pending-seal'])
+    .orderBy('id');
   if (matter) q = q.where('matter', '=', matter);
-  return q.execute();
+  return lock ? q.forUpdate().execute() : q.execute();
 }
 
 export async function updateCertificate(
@@ -98,10 +112,15 @@ export async function updateCertificate(
     .execute();
 }
 
-export async function insertEvent(db: Db, e: Omit<CertificateEventRow, 'id' | 'at'> & { at?: Date }): Promise<void> {
+export async function insertEvent(db: Db, e: NewCertificateEvent): Promise<void> {
+  await insertEvents(db, [e]);
+}
+
+export async function insertEvents(db: Db, events: readonly NewCertificateEvent[]): Promise<void> {
+  if (events.length === 0) return;
   await db
     .insertInto('certificate_events')
-    .values({ ...e, actor: JSON.stringify(e.actor) })
+    .values(events.map((e) => ({ ...e, actor: JSON.stringify(e.actor) })))
     .execute();
 }
 

@@ -10,6 +10,7 @@ import {
   normaliseCertificateNumber,
   parseCertificateNumber,
 } from '../../domain/certificate-number.js';
+import type { CodeTables } from '../../domain/codes/override.js';
 import { type DocumentDecision, decideDocument } from '../../domain/document-decision.js';
 import { type FaceData, type FaceInput, validateFace } from '../../domain/face-data.js';
 import { makeIdentifier } from '../../domain/identifier.js';
@@ -20,10 +21,10 @@ import {
   STATUS_NAMES,
   transition,
 } from '../../domain/lifecycle.js';
-import { DomainError, hasErrors, problem } from '../../domain/problem.js';
-import { appendOutbox } from '../../store/outbox.js';
+import { DomainError, hasErrors, type Problem, problem } from '../../domain/problem.js';
+import { appendOutbox, appendOutboxMany, type OutboxEvent } from '../../store/outbox.js';
 import type { Database } from '../../store/schema.js';
-import { type AuditActor, recordAudit } from '../audit/audit.js';
+import { type AuditActor, type AuditEntryInput, recordAudit, recordAuditMany } from '../audit/audit.js';
 import * as catalogRepo from '../catalog/repository.js';
 import type { CatalogDeps } from '../catalog/service.js';
 import type { ServiceContext } from '../context.js';
@@ -41,6 +42,8 @@ export interface IssuanceDeps {
   readonly renderer: CertificateRenderer;
   readonly nodeSigner: Sm2Signer;
   readonly catalogConfig: CatalogConfig;
+  /** Code tables in force (compiled + BDCERT_CODE_TABLES override); the compiled ones when absent. */
+  readonly codeTables?: CodeTables;
   /** Called after an entry commits a pending certificate of an agency in real-time sealing mode. */
   readonly onPending?: (agencyId: string) => void;
 }
@@ -66,11 +69,20 @@ function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 
-function factsOf(face: FaceInput | undefined, registrationType: string) {
+/** The 业务号 replay key: SM3 of the canonical entry (tables hash their parsed rows the same way). */
+export function payloadHash(input: RegisterEntryInput & { agencyId: string }): string {
+  return sm3Hex(canonical(input));
+}
+
+export function factsOf(
+  face: (Pick<FaceInput, 'kind'> & Partial<Record<'matter' | 'rightTypeCode' | 'rightType', unknown>>) | undefined,
+  registrationType: string,
+) {
   if (!face) return { registrationType };
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
   return face.kind === 'registration-proof'
-    ? { registrationType, rightTypeName: face.matter }
-    : { registrationType, rightType: face.rightTypeCode, rightTypeName: face.rightType };
+    ? { registrationType, rightTypeName: str(face.matter) }
+    : { registrationType, rightType: str(face.rightTypeCode), rightTypeName: str(face.rightType) };
 }
 
 /**
@@ -83,21 +95,38 @@ export async function recordEntry(
   deps: IssuanceDeps,
   input: RegisterEntryInput & { agencyId: string },
   actor: AuditActor,
-  source: 'api' | 'table-import' | 'stock-import' = 'api',
-  opts: { readonly stockNumber?: string; readonly stockIdentifier?: string } = {},
+  source: EntrySource = 'api',
+  opts: {
+    readonly stockNumber?: string;
+    readonly stockIdentifier?: string;
+    /** Record inside this transaction (the stock import groups rows; one commit per group, not per row). */
+    readonly trx?: Trx;
+  } = {},
 ): Promise<RecordResult> {
   const { ctx } = deps;
-  const agency = await catalogRepo.findAgency(ctx.store.db, input.agencyId);
+  const agency = await catalogRepo.findAgency(opts.trx ?? ctx.store.db, input.agencyId);
   if (!agency) throw new DomainError('AGENCY_NOT_FOUND', '登记机构不存在', 'Agency not found', 'agencyId');
-  const payloadSm3 = sm3Hex(canonical(input));
+  const payloadSm3 = payloadHash(input);
   const decision = decideDocument(factsOf(input.face, input.registrationType));
-  checkEntry(input, decision, agency.uscc);
+  checkEntry(input, decision, agency.uscc, deps.codeTables);
 
   // Work that needs no lock happens before the transaction: validation and the signed QR payload need the number,
   // so they are done inside, but tokens are minted here.
   const token = mintVerificationToken();
   const now = ctx.now();
-  const result = await ctx.store.db.transaction().execute(async (trx): Promise<RecordResult> => {
+  const inTransaction = async <T>(f: (trx: Trx) => Promise<T>): Promise<T> => {
+    if (opts.trx) return f(opts.trx);
+    try {
+      return await ctx.store.db.transaction().execute(f);
+    } catch (e) {
+      // The same 业务号 recorded by a concurrent call between our lookup and our insert: run again, which finds it
+      // and answers as a replay (or BUSINESS_NO_REUSED) — idempotent under concurrency too.
+      if ((e as { code?: string; constraint?: string }).constraint === 'register_entries_business_no_uq')
+        return ctx.store.db.transaction().execute(f);
+      throw e;
+    }
+  };
+  const result = await inTransaction(async (trx): Promise<RecordResult> => {
     const existing = await registerRepo.findEntry(trx, agency.id, input.businessNo);
     if (existing) {
       if (existing.payload_sm3 !== payloadSm3) {
@@ -117,45 +146,30 @@ export async function recordEntry(
     );
     await registerRepo.lockUnit(trx, input.unitNo);
     const entryId = randomUUID();
-    const recordedAt = new Date(input.recordedAt);
     // The entry row first: rights, restrictions and certificates refer to it.
     const outcome: { -readonly [K in keyof EntryOutcome]: EntryOutcome[K] } = {
       document: decision.document,
       reason: decision.reason,
     };
-    await registerRepo.insertEntry(trx, {
-      id: entryId,
-      agency_id: agency.id,
-      business_no: input.businessNo,
-      registration_type: input.registrationType,
-      right_type_code: input.face?.kind === 'property-certificate' ? input.face.rightTypeCode : null,
-      unit_no: input.unitNo,
-      recorded_at: recordedAt,
-      case_id: input.caseId ?? null,
-      source,
-      payload_enc: ctx.fieldCrypto.encrypt(JSON.stringify(input)),
-      payload_sm3: payloadSm3,
-      outcome: outcome as EntryOutcome,
-    });
+    await registerRepo.insertEntry(trx, entryRow(deps, input, source, entryId, payloadSm3, outcome));
+    // The number before anything that writes the audit log: every transaction takes the counter row lock before the
+    // audit chain lock, so concurrent entries queue instead of deadlocking (a 转移登记 audits the predecessor it
+    // cancels; a 首次登记 on another unit holding the counter would otherwise wait for that chain lock, and it for us).
+    let reuse: { year: number; serial: number } | undefined;
+    if (decision.document !== 'none' && input.face) {
+      if (opts.stockNumber) {
+        reuse = stockSerial(opts.stockNumber, decision.document);
+        await repo.reserveSerial(trx, agency.id, reuse.year, decision.document, reuse.serial);
+      } else {
+        const year = Number(input.face.registeredOn.slice(0, 4));
+        reuse = { year, serial: await repo.allocateSerial(trx, agency.id, year, decision.document) };
+      }
+    }
     // Historical stock (Nanyang Art. 11) records what is already in force: it supersedes nothing.
     const superseded =
       source === 'stock-import' ? [] : await applyToRegister(deps, trx, input, entryId, actor, outcome);
     if (superseded.length) outcome.superseded = superseded;
     if (decision.document !== 'none' && input.face) {
-      let reuse: { year: number; serial: number } | undefined;
-      if (opts.stockNumber) {
-        const parsed = parseCertificateNumber(opts.stockNumber);
-        if (parsed?.kind !== decision.document) {
-          throw new DomainError(
-            'STOCK_NUMBER_INVALID',
-            '存量证照的证号无效或与证照种类不符',
-            'Stock certificate number invalid or of the other kind',
-            'certificateNo',
-          );
-        }
-        reuse = { year: parsed.year, serial: parsed.serial };
-        await repo.reserveSerial(trx, agency.id, parsed.year, decision.document, parsed.serial);
-      }
       const cert = await issue(deps, trx, {
         agency,
         input,
@@ -178,26 +192,8 @@ export async function recordEntry(
       .set({ outcome: JSON.stringify(outcome) })
       .where('id', '=', entryId)
       .execute();
-    await appendOutbox(trx, {
-      aggregateType: 'register-entry',
-      aggregateId: entryId,
-      eventType: 'entry.recorded',
-      payload: { agencyId: agency.id, businessNo: input.businessNo, outcome },
-    });
-    await recordAudit(trx, {
-      actor,
-      action: 'register.entry',
-      objectType: 'register-entry',
-      objectId: entryId,
-      ...(outcome.certificateId ? { certificateId: outcome.certificateId, issuingAgencyId: agency.id } : {}),
-      result: 'success',
-      details: {
-        businessNo: input.businessNo,
-        registrationType: input.registrationType,
-        document: decision.document,
-        source,
-      },
-    });
+    await appendOutbox(trx, entryRecordedEvent(input, entryId, outcome));
+    await recordAudit(trx, entryAudit(actor, input, entryId, outcome, source));
     return { entryId, outcome, replayed: false };
   });
   if (!result.replayed && result.outcome.certificateId && agency.sealing_mode === 'realtime')
@@ -205,35 +201,287 @@ export async function recordEntry(
   return result;
 }
 
-function checkEntry(input: RegisterEntryInput, decision: DocumentDecision, agencyUscc: string): void {
+/** One row of historical stock: the entry recordEntry would get, with the paper certificate's number and identifier. */
+export interface StockEntry {
+  readonly input: RegisterEntryInput & { agencyId: string };
+  readonly stockNumber: string;
+  readonly stockIdentifier?: string;
+}
+
+/**
+ * Bulk 登簿 of historical stock (Nanyang Art. 11): what `recordEntry(…, 'stock-import', { stockNumber })` does for each
+ * row — the same checks, the same rows in the same tables, one audit entry per row in the same SM3 chain — for a group
+ * of rows in one transaction and one statement per table: one replay lookup, one unit upsert, one counter reservation
+ * per (year, kind), one insert each for entries, certificates, events and outbox, one audit append. The embedded
+ * database's cost is per statement, so this is what makes a 100,000-row import take minutes rather than hours.
+ *
+ * Results are in the order given. A 业务号 already recorded (or earlier in the group) with the same content is a
+ * replay; with other content the whole group throws BUSINESS_NO_REUSED. Any error rolls the whole group back, so the
+ * caller can record its rows one by one with `recordEntry` to find the row at fault. Stock numbers are the paper
+ * ones: the counter only moves past the largest, as `reserveSerial` does for one row.
+ */
+export async function recordStockEntries(
+  deps: IssuanceDeps,
+  entries: readonly StockEntry[],
+  actor: AuditActor,
+): Promise<RecordResult[]> {
+  const { ctx } = deps;
+  const db = ctx.store.db;
+  const first = entries[0];
+  if (!first) return [];
+  const agency = await catalogRepo.findAgency(db, first.input.agencyId);
+  if (!agency) throw new DomainError('AGENCY_NOT_FOUND', '登记机构不存在', 'Agency not found', 'agencyId');
+  if (entries.some((e) => e.input.agencyId !== agency.id)) throw new Error('recordStockEntries: one agency per group');
+  const source: EntrySource = 'stock-import';
+  const reused = (businessNo: string) =>
+    new DomainError(
+      'BUSINESS_NO_REUSED',
+      `业务号 ${businessNo} 已登簿且内容不同，不能重复使用`,
+      `Business number ${businessNo} was recorded with different content`,
+      'businessNo',
+    );
+  // Replays are found before any work: an import run again after a crash skips its committed groups cheaply. A row
+  // recorded by someone else between this lookup and the insert fails the group on the unique 业务号 (caller retries).
+  const known = new Map(
+    (
+      await registerRepo.findEntries(
+        db,
+        agency.id,
+        entries.map((e) => e.input.businessNo),
+      )
+    ).map((r) => [r.business_no, { entryId: r.id, hash: r.payload_sm3, outcome: r.outcome }]),
+  );
+  const now = ctx.now();
+  const results: RecordResult[] = [];
+  const rows: Omit<registerRepo.EntryRow, 'created_at'>[] = [];
+  const certificates: PreparedCertificate[] = [];
+  const outbox: OutboxEvent[] = [];
+  const audits: AuditEntryInput[] = [];
+  const units = new Map<string, { unit_no: string; agency_id: string; region_code: string; location: string }>();
+  const counters = new Map<string, { year: number; kind: CertificateKind; serial: number }>();
+  for (const [i, { input, stockNumber, stockIdentifier }] of entries.entries()) {
+    // The work per row is synchronous CPU (validation, SM2, SM4; ~1 s for a group under load): yield to the event
+    // loop now and then, so the HTTP server running an import job stays responsive and a seal batch beside the
+    // import keeps its render workers fed.
+    if (i % 8 === 7) await new Promise<void>((r) => setImmediate(r));
+    const payloadSm3 = payloadHash(input);
+    const seen = known.get(input.businessNo);
+    if (seen) {
+      if (seen.hash !== payloadSm3) throw reused(input.businessNo);
+      results.push({ entryId: seen.entryId, outcome: seen.outcome, replayed: true });
+      continue;
+    }
+    const decision = decideDocument(factsOf(input.face, input.registrationType));
+    checkEntry(input, decision, agency.uscc, deps.codeTables);
+    const entryId = randomUUID();
+    const outcome: { -readonly [K in keyof EntryOutcome]: EntryOutcome[K] } = {
+      document: decision.document,
+      reason: decision.reason,
+    };
+    // Stock supersedes nothing (it records what is already in force), so the register effects of recordEntry
+    // (applyToRegister) do not apply, exactly as on the one-row path.
+    let cert: PreparedCertificate | undefined;
+    if (decision.document !== 'none' && input.face) {
+      const { year, serial } = stockSerial(stockNumber, decision.document);
+      const key = `${year}|${decision.document}`;
+      const c = counters.get(key);
+      if (!c || c.serial < serial) counters.set(key, { year, kind: decision.document, serial });
+      cert = await prepareCertificate(
+        deps,
+        {
+          agency,
+          input,
+          face: input.face,
+          kind: decision.document,
+          entryId,
+          token: mintVerificationToken(),
+          actor,
+          now,
+          reuse: { year, serial },
+          number: normaliseCertificateNumber(stockNumber),
+          ...(stockIdentifier ? { identifier: stockIdentifier } : {}),
+        },
+        year,
+        serial,
+      );
+      certificates.push(cert);
+      outcome.certificateId = cert.row.id;
+      outcome.certificateNo = cert.row.certificate_no;
+      outcome.identifier = cert.row.identifier;
+      outbox.push(cert.outbox);
+    }
+    units.set(input.unitNo, {
+      unit_no: input.unitNo,
+      agency_id: agency.id,
+      region_code: agency.region_code,
+      location: input.location,
+    });
+    rows.push(entryRow(deps, input, source, entryId, payloadSm3, outcome));
+    outbox.push(entryRecordedEvent(input, entryId, outcome));
+    audits.push(entryAudit(actor, input, entryId, outcome, source));
+    known.set(input.businessNo, { entryId, hash: payloadSm3, outcome });
+    results.push({ entryId, outcome, replayed: false });
+  }
+  if (rows.length === 0) return results;
+  // Lock order as in recordEntry: units, then counters, then the audit chain (last, in recordAuditMany).
+  await db.transaction().execute(async (trx) => {
+    await registerRepo.upsertUnits(
+      trx,
+      [...units.values()].sort((a, b) => (a.unit_no < b.unit_no ? -1 : a.unit_no > b.unit_no ? 1 : 0)),
+      now,
+    );
+    for (const c of [...counters.values()].sort((a, b) => a.year - b.year || a.kind.localeCompare(b.kind)))
+      await repo.reserveSerial(trx, agency.id, c.year, c.kind, c.serial);
+    await registerRepo.insertEntries(trx, rows);
+    await repo.insertCertificates(
+      trx,
+      certificates.map((c) => c.row),
+    );
+    await repo.insertEvents(
+      trx,
+      certificates.map((c) => c.event),
+    );
+    await appendOutboxMany(trx, outbox);
+    await recordAuditMany(trx, audits);
+  });
+  if (certificates.length && agency.sealing_mode === 'realtime') deps.onPending?.(agency.id);
+  return results;
+}
+
+type EntrySource = 'api' | 'table-import' | 'stock-import';
+
+/** The register_entries row of an entry (both recording paths). */
+function entryRow(
+  deps: IssuanceDeps,
+  input: RegisterEntryInput & { agencyId: string },
+  source: EntrySource,
+  id: string,
+  payloadSm3: string,
+  outcome: EntryOutcome,
+): Omit<registerRepo.EntryRow, 'created_at'> {
+  return {
+    id,
+    agency_id: input.agencyId,
+    business_no: input.businessNo,
+    registration_type: input.registrationType,
+    right_type_code: input.face?.kind === 'property-certificate' ? input.face.rightTypeCode : null,
+    unit_no: input.unitNo,
+    recorded_at: new Date(input.recordedAt),
+    case_id: input.caseId ?? null,
+    source,
+    payload_enc: deps.ctx.fieldCrypto.encrypt(JSON.stringify(input)),
+    payload_sm3: payloadSm3,
+    outcome,
+  };
+}
+
+function entryRecordedEvent(
+  input: RegisterEntryInput & { agencyId: string },
+  entryId: string,
+  outcome: EntryOutcome,
+): OutboxEvent {
+  return {
+    aggregateType: 'register-entry',
+    aggregateId: entryId,
+    eventType: 'entry.recorded',
+    payload: { agencyId: input.agencyId, businessNo: input.businessNo, outcome },
+  };
+}
+
+function entryAudit(
+  actor: AuditActor,
+  input: RegisterEntryInput & { agencyId: string },
+  entryId: string,
+  outcome: EntryOutcome,
+  source: EntrySource,
+): AuditEntryInput {
+  return {
+    actor,
+    action: 'register.entry',
+    objectType: 'register-entry',
+    objectId: entryId,
+    ...(outcome.certificateId ? { certificateId: outcome.certificateId, issuingAgencyId: input.agencyId } : {}),
+    result: 'success',
+    details: {
+      businessNo: input.businessNo,
+      registrationType: input.registrationType,
+      document: outcome.document,
+      source,
+    },
+  };
+}
+
+/** Historical stock keeps its paper number: its year and serial, which must be of the kind the entry produces. */
+function stockSerial(stockNumber: string, document: CertificateKind): { year: number; serial: number } {
+  const parsed = parseCertificateNumber(stockNumber);
+  if (parsed?.kind !== document) {
+    throw new DomainError(
+      'STOCK_NUMBER_INVALID',
+      '存量证照的证号无效或与证照种类不符',
+      'Stock certificate number invalid or of the other kind',
+      'certificateNo',
+    );
+  }
+  return { year: parsed.year, serial: parsed.serial };
+}
+
+function checkEntry(
+  input: RegisterEntryInput,
+  decision: DocumentDecision,
+  agencyUscc: string,
+  codeTables?: CodeTables,
+): void {
+  const problems = entryProblems(input, decision, agencyUscc, codeTables);
+  if (hasErrors(problems)) {
+    const first = problems.find((p) => p.severity === 'error')!;
+    throw new DomainError(first.code, first.message, first.messageEn, first.field, problems);
+  }
+}
+
+/**
+ * Every problem recordEntry would refuse the entry for, without touching the database: the table importers validate
+ * a whole file with it before importing anything (issue 6 §4). Field paths are those of RegisterEntryInput.
+ */
+export function entryProblems(
+  input: RegisterEntryInput,
+  decision: DocumentDecision,
+  agencyUscc: string,
+  codeTables?: CodeTables,
+): Problem[] {
   if (decision.document === 'none') {
     if (input.registrationType === '800' && !input.seizure) {
-      throw new DomainError(
-        'SEIZURE_REQUIRED',
-        '查封登记须提供查封机关、文号和查封类型',
-        'A seizure entry needs court, case number and type',
-        'seizure',
-      );
+      return [
+        problem(
+          'SEIZURE_REQUIRED',
+          '查封登记须提供查封机关、文号和查封类型',
+          'A seizure entry needs court, case number and type',
+          'seizure',
+        ),
+      ];
     }
-    return;
+    return [];
   }
   if (!input.face) {
-    throw new DomainError(
-      'FACE_REQUIRED',
-      `该登记生成${decision.document === 'property-certificate' ? '不动产权证书' : '不动产登记证明'}，须提供照面信息`,
-      'This registration produces a certificate: face data is required',
-      'face',
-    );
+    return [
+      problem(
+        'FACE_REQUIRED',
+        `该登记生成${decision.document === 'property-certificate' ? '不动产权证书' : '不动产登记证明'}，须提供照面信息`,
+        'This registration produces a certificate: face data is required',
+        'face',
+      ),
+    ];
   }
   if (input.face.kind !== decision.document) {
-    throw new DomainError(
-      'DOCUMENT_KIND_MISMATCH',
-      `${decision.reason}，但照面信息是另一种证照`,
-      `${decision.reasonEn}, but the face data is of the other kind`,
-      'face.kind',
-    );
+    return [
+      problem(
+        'DOCUMENT_KIND_MISMATCH',
+        `${decision.reason}，但照面信息是另一种证照`,
+        `${decision.reasonEn}, but the face data is of the other kind`,
+        'face.kind',
+      ),
+    ];
   }
-  const checked = validateFace(input.face, { stage: 'input' });
+  const checked = validateFace(input.face, { stage: 'input', ...(codeTables ? { codeTables } : {}) });
   const problems = checked.problems.map((p) => (p.field ? { ...p, field: `face.${p.field}` } : p));
   if (input.face.unitNo.replace(/\s/g, '') !== input.unitNo.replace(/\s/g, '')) {
     problems.push(
@@ -255,10 +503,7 @@ function checkEntry(input: RegisterEntryInput, decision: DocumentDecision, agenc
       ),
     );
   }
-  if (hasErrors(problems)) {
-    const first = problems.find((p) => p.severity === 'error')!;
-    throw new DomainError(first.code, first.message, first.messageEn, first.field, problems);
-  }
+  return problems;
 }
 
 /** Register effects of the entry: rights, restrictions, and the certificates it ends. Returns superseded ids. */
@@ -284,7 +529,9 @@ async function applyToRegister(
     reason: string,
     matter?: string,
   ) => {
-    for (const c of await repo.liveOnUnit(trx, input.unitNo, kind, matter)) {
+    // All predecessors are locked before the first of them is audited (lock order: row locks, then the audit chain),
+    // so a sealing batch holding one of them while it waits for the chain lock cannot deadlock with us.
+    for (const c of await repo.liveOnUnit(trx, input.unitNo, kind, matter, true)) {
       // A predecessor never sealed is rolled back rather than cancelled (Huangchuan 4.3).
       const ev: LifecycleEvent = c.status === 'pending-seal' ? 'rollback' : event;
       await applyEvent(deps, trx, c, ev, reason, actor, { paper_recall: paper });
@@ -442,9 +689,33 @@ export async function issue(
   trx: Trx,
   a: IssueArgs,
 ): Promise<{ id: string; number: string; identifier: string }> {
-  const { ctx } = deps;
   const year = a.reuse?.year ?? Number(a.face.registeredOn.slice(0, 4));
   const serial = a.reuse?.serial ?? (await repo.allocateSerial(trx, a.agency.id, year, a.kind));
+  const p = await prepareCertificate(deps, a, year, serial);
+  await repo.insertCertificate(trx, p.row);
+  await repo.insertEvent(trx, p.event);
+  await appendOutbox(trx, p.outbox);
+  return { id: p.row.id, number: p.row.certificate_no, identifier: p.row.identifier };
+}
+
+/** A pending certificate computed in memory: its row, its first life-cycle event and its outbox event. */
+interface PreparedCertificate {
+  readonly row: repo.NewCertificate;
+  readonly event: repo.NewCertificateEvent;
+  readonly outbox: OutboxEvent;
+}
+
+/**
+ * Number and identifier from (year, serial), the signed 信息二维码, the completed face data validated, encrypted:
+ * no database access, so `issue` writes one and the bulk stock path a group in one statement per table.
+ */
+async function prepareCertificate(
+  deps: IssuanceDeps,
+  a: IssueArgs,
+  year: number,
+  serial: number,
+): Promise<PreparedCertificate> {
+  const { ctx } = deps;
   const version = a.version ?? 1;
   const number =
     a.number ??
@@ -483,7 +754,7 @@ export async function issue(
       ? { ...a.face, certificateNo: number, identifier, infoQr, queryQr: queryUrl }
       : { ...a.face, proofNo: number, identifier, infoQr, queryQr: queryUrl }
   ) as FaceData;
-  const checked = validateFace(complete);
+  const checked = validateFace(complete, deps.codeTables ? { codeTables: deps.codeTables } : {});
   if (!checked.ok) {
     const first = checked.problems.find((p) => p.severity === 'error')!;
     throw new DomainError(
@@ -498,7 +769,7 @@ export async function issue(
   const keys = new Set(a.face.holders.map((h) => ctx.fieldCrypto.index(h.idNumber)));
   if (a.face.kind === 'property-certificate')
     for (const c of a.face.coOwners ?? []) if (c.idNumber) keys.add(ctx.fieldCrypto.index(c.idNumber));
-  await repo.insertCertificate(trx, {
+  const row: repo.NewCertificate = {
     id,
     agency_id: a.agency.id,
     kind: a.kind,
@@ -529,23 +800,25 @@ export async function issue(
     collected_at: null,
     status_reason: null,
     paper_recall: null,
-  });
-  await repo.insertEvent(trx, {
-    certificate_id: id,
-    event: 'render',
-    from_status: 'draft',
-    to_status: 'pending-seal',
-    reason: '登簿后生成照面信息，待签章',
-    actor: a.actor,
-    at: a.now,
-  });
-  await appendOutbox(trx, {
-    aggregateType: 'certificate',
-    aggregateId: id,
-    eventType: 'certificate.pending-seal',
-    payload: { agencyId: a.agency.id, identifier, number, kind: a.kind, version },
-  });
-  return { id, number, identifier };
+  };
+  return {
+    row,
+    event: {
+      certificate_id: id,
+      event: 'render',
+      from_status: 'draft',
+      to_status: 'pending-seal',
+      reason: '登簿后生成照面信息，待签章',
+      actor: a.actor,
+      at: a.now,
+    },
+    outbox: {
+      aggregateType: 'certificate',
+      aggregateId: id,
+      eventType: 'certificate.pending-seal',
+      payload: { agencyId: a.agency.id, identifier, number, kind: a.kind, version },
+    },
+  };
 }
 
 /**

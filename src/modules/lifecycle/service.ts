@@ -9,6 +9,8 @@ import * as catalogRepo from '../catalog/repository.js';
 import * as repo from '../issuance/repository.js';
 import { applyEvent, type IssuanceDeps, issue } from '../issuance/service.js';
 import * as registerRepo from '../register/repository.js';
+import { archiveCase } from './archive.js';
+import * as lifecycleRepo from './repository.js';
 
 /** Status changes a clerk may make with a reason (Nanyang Art. 9: 变更、延续、吊销、注销、废止、挂起、质押). */
 export const STATUS_ACTIONS = [
@@ -70,11 +72,18 @@ export async function correct(
       'A correction cannot change the kind',
       'face.kind',
     );
-  if (old.collected && !o.correctionBusinessNo) {
+  // Huangchuan 4.3 allows the rollback only while the holder has nothing in hand: neither the downloaded file nor the
+  // paper certificate (2.3–2.4) — a paper copy collected needs the correction registration too.
+  const paper = await lifecycleRepo.findPaperCollection(ctx.store.db, old.id);
+  if ((old.collected || paper) && !o.correctionBusinessNo) {
     throw new DomainError(
       'CORRECTION_REGISTRATION_REQUIRED',
-      '权利人已下载该证照，须办理更正登记并提供业务号',
-      'The holder has downloaded it: a correction registration (business number) is required',
+      paper && !old.collected
+        ? '权利人已领取纸质证书，须办理更正登记并提供业务号'
+        : '权利人已下载该证照，须办理更正登记并提供业务号',
+      paper && !old.collected
+        ? 'The holder collected the paper certificate: a correction registration (business number) is required'
+        : 'The holder has downloaded it: a correction registration (business number) is required',
       'correctionBusinessNo',
     );
   }
@@ -83,7 +92,7 @@ export async function correct(
   return ctx.store.db.transaction().execute(async (trx) => {
     const c = await repo.lockCertificate(trx, o.certificateId);
     if (!c) throw new DomainError('CERTIFICATE_NOT_FOUND', '证照不存在', 'Certificate not found', 'certificateId');
-    const path = c.collected ? 'correction-registration' : 'rollback';
+    const path = c.collected || paper ? 'correction-registration' : 'rollback';
     let entryId = c.entry_id;
     if (path === 'correction-registration') {
       entryId = randomUUID();
@@ -139,6 +148,67 @@ export async function correct(
  * A holder's download (Huangchuan 2.2): any number of times; the first one is the collection time (领用时间) and
  * archives the case (2.5). Cancelled certificates give their 已注销 rendition.
  */
+/**
+ * The sealed file a holder may have: the cancelled rendition (watermark 已注销) once the certificate has ended. A
+ * certificate not sealed yet (or rolled back) has none.
+ */
+async function sealedFile(
+  deps: IssuanceDeps,
+  c: repo.CertificateRow,
+  format: 'ofd' | 'pdf',
+): Promise<{ bytes: Uint8Array; cancelled: boolean }> {
+  const cancelled = ['superseded', 'cancelled', 'revoked', 'voided'].includes(c.status);
+  const blob = cancelled
+    ? format === 'ofd'
+      ? (c.cancelled_ofd_blob ?? c.ofd_blob)
+      : (c.cancelled_pdf_blob ?? c.pdf_blob)
+    : format === 'ofd'
+      ? c.ofd_blob
+      : c.pdf_blob;
+  if (!blob || c.status === 'pending-seal' || c.status === 'rolled-back') {
+    throw new DomainError(
+      'NOT_DOWNLOADABLE',
+      '证照尚未签章，暂不能下载',
+      'The certificate is not sealed yet',
+      'certificateId',
+    );
+  }
+  const bytes = await deps.ctx.blobs.get(blob);
+  if (!bytes) throw new Error(`file ${blob} missing from the file store`);
+  return { bytes, cancelled };
+}
+
+/**
+ * The holder's preview (view in the browser): the same file as a download, but it is not a collection — no 领用时间,
+ * no download event (Huangchuan 2.2 counts downloads) — only an audited read (Nanyang Art. 20).
+ */
+export async function preview(
+  deps: IssuanceDeps,
+  c: repo.CertificateRow,
+  format: 'ofd' | 'pdf',
+  actor: AuditActor,
+  request: { ip: string; requestId: string },
+): Promise<{ bytes: Uint8Array; filename: string; cancelled: boolean }> {
+  const { bytes, cancelled } = await sealedFile(deps, c, format);
+  await recordAudit(deps.ctx.store.db, {
+    actor,
+    action: 'certificate.preview',
+    objectType: 'certificate',
+    objectId: c.id,
+    certificateId: c.id,
+    issuingAgencyId: c.agency_id,
+    result: 'success',
+    details: { format, cancelledRendition: cancelled },
+    ...request,
+  });
+  return { bytes, filename: fileNameOf(c, format, cancelled), cancelled };
+}
+
+/** The download's file name: the certificate number without brackets, marked when it is the cancelled rendition. */
+function fileNameOf(c: repo.CertificateRow, format: 'ofd' | 'pdf', cancelled: boolean): string {
+  return `${c.certificate_no.replace(/[()]/g, '_')}${cancelled ? '_已注销' : ''}.${format}`;
+}
+
 export async function download(
   deps: IssuanceDeps,
   certificateId: string,
@@ -149,24 +219,7 @@ export async function download(
   const { ctx } = deps;
   const c0 = await repo.findCertificate(ctx.store.db, certificateId);
   if (!c0) throw new DomainError('CERTIFICATE_NOT_FOUND', '证照不存在', 'Certificate not found', 'certificateId');
-  const cancelled = ['superseded', 'cancelled', 'revoked', 'voided'].includes(c0.status);
-  const blob = cancelled
-    ? format === 'ofd'
-      ? (c0.cancelled_ofd_blob ?? c0.ofd_blob)
-      : (c0.cancelled_pdf_blob ?? c0.pdf_blob)
-    : format === 'ofd'
-      ? c0.ofd_blob
-      : c0.pdf_blob;
-  if (!blob || c0.status === 'pending-seal' || c0.status === 'rolled-back') {
-    throw new DomainError(
-      'NOT_DOWNLOADABLE',
-      '证照尚未签章，暂不能下载',
-      'The certificate is not sealed yet',
-      'certificateId',
-    );
-  }
-  const bytes = await ctx.blobs.get(blob);
-  if (!bytes) throw new Error(`file ${blob} missing from the file store`);
+  const { bytes, cancelled } = await sealedFile(deps, c0, format);
   let collectedAt = c0.collected_at;
   await ctx.store.db.transaction().execute(async (trx) => {
     const c = (await repo.lockCertificate(trx, certificateId))!;
@@ -175,6 +228,8 @@ export async function download(
       const at = ctx.now();
       await applyEvent(deps, trx, c, 'collect', '权利人首次下载（领用），登记案卷归档', actor, { collected_at: at });
       collectedAt = at;
+      // Huangchuan 2.5: the first download archives the case (unless the paper collection did already).
+      await archiveCase(trx, { certificate: c, trigger: 'first-download', actor, at });
     }
     await repo.insertEvent(trx, {
       certificate_id: c.id,
@@ -196,6 +251,5 @@ export async function download(
       details: { format, cancelledRendition: cancelled },
     });
   });
-  const safe = c0.certificate_no.replace(/[()]/g, '_');
-  return { bytes, filename: `${safe}${cancelled ? '_已注销' : ''}.${format}`, collectedAt, cancelled };
+  return { bytes, filename: fileNameOf(c0, format, cancelled), collectedAt, cancelled };
 }

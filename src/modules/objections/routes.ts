@@ -1,12 +1,27 @@
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { requireAuthenticated, requireStaff } from '../../http/auth.js';
+import { errors } from '../../http/openapi.js';
 import type { App } from '../../http/server.js';
 import type { ObjectionService, ObjectionView } from './service.js';
 
 const Status = z
   .enum(['submitted', 'processing', 'resolved', 'rejected'])
   .meta({ description: 'submitted 已提交、processing 核实中、resolved 已办结（已更正或确认无误）、rejected 已驳回' });
+
+/** The sample objection: a holder disputes the area on the sample certificate. */
+const EX_OBJECTION = {
+  id: '3a7e8f10-2b4c-4d5e-8f90-1a2b3c4d5e6f',
+  certificateId: '11100000MB0143028R0141152620260000012',
+  issuingAgencyId: '0b5f2a8e-6c1d-4e3f-8a9b-1c2d3e4f5a6b',
+  filerKind: 'holder',
+  reason: '证照记载的建筑面积与不动产登记簿不一致',
+  status: 'resolved',
+  outcome: '经核实登簿面积为 98.56 平方米，已更正并重新签发',
+  createdAt: '2026-11-20T02:00:00.000Z',
+  updatedAt: '2026-11-21T06:30:00.000Z',
+  closedAt: '2026-11-21T06:30:00.000Z',
+};
 
 const ObjectionSchema = z
   .object({
@@ -21,20 +36,7 @@ const ObjectionSchema = z
     updatedAt: z.iso.datetime(),
     closedAt: z.iso.datetime().nullable(),
   })
-  .meta({
-    example: {
-      id: '3a7e8f10-2b4c-4d5e-8f90-1a2b3c4d5e6f',
-      certificateId: '11100000MB0143028R0141152620260000012',
-      issuingAgencyId: '0b5f2a8e-6c1d-4e3f-8a9b-1c2d3e4f5a6b',
-      filerKind: 'holder',
-      reason: '证照记载的建筑面积与不动产登记簿不一致',
-      status: 'resolved',
-      outcome: '经核实登簿面积为 98.56 平方米，已更正并重新签发',
-      createdAt: '2026-11-20T02:00:00.000Z',
-      updatedAt: '2026-11-21T06:30:00.000Z',
-      closedAt: '2026-11-21T06:30:00.000Z',
-    },
-  });
+  .meta({ example: EX_OBJECTION });
 
 const out = (v: ObjectionView) => ({
   ...v,
@@ -74,7 +76,7 @@ export function objectionRoutes(service: ObjectionService, auth: (app: App) => v
                 contact: '13812345678',
               },
             }),
-          response: { 201: ObjectionSchema },
+          response: { 201: ObjectionSchema, ...errors(400, 401, 403) },
         },
       },
       async (req, reply) => {
@@ -91,7 +93,7 @@ export function objectionRoutes(service: ObjectionService, auth: (app: App) => v
           tags,
           summary: '异议列表（机构：本机构收到的；其他：本人提出的）/ objections (agency: received; others: filed)',
           querystring: z.object({ agencyId: z.uuid().optional(), status: Status.optional() }),
-          response: { 200: z.object({ items: z.array(ObjectionSchema) }) },
+          response: { 200: z.object({ items: z.array(ObjectionSchema) }), ...errors(400, 401, 403) },
         },
       },
       async (req) => {
@@ -113,7 +115,12 @@ export function objectionRoutes(service: ObjectionService, auth: (app: App) => v
           tags,
           summary: '异议详情 / one objection',
           params: IdParams,
-          response: { 200: ObjectionSchema.extend({ contact: z.string().nullable() }) },
+          response: {
+            200: ObjectionSchema.extend({ contact: z.string().nullable() }).meta({
+              example: { ...EX_OBJECTION, contact: '13812345678' },
+            }),
+            ...errors(400, 401, 403, 404),
+          },
         },
       },
       async (req) => {
@@ -134,7 +141,7 @@ export function objectionRoutes(service: ObjectionService, auth: (app: App) => v
           body: z
             .object({ status: Status, outcome: z.string().trim().max(2000).optional() })
             .meta({ example: { status: 'resolved', outcome: '经核实登簿面积为 98.56 平方米，已更正并重新签发' } }),
-          response: { 200: ObjectionSchema },
+          response: { 200: ObjectionSchema, ...errors(400, 401, 403, 404) },
         },
       },
       async (req) => {

@@ -7,20 +7,13 @@ import { createFieldCrypto } from './field-crypto.js';
 
 /**
  * Where the field-encryption master key comes from until the key store (src/crypto) provides `loadMasterKey`:
- * BDCERT_MASTER_KEY (64 hex digits) always wins; otherwise demo mode keeps a generated key in
+ * BDCERT_MASTER_KEY (64 hex digits, validated by the typed configuration) always wins; otherwise demo mode keeps a generated key in
  * `<DATA_DIR>/keys/field-master.key` (mode 0600); production without a configured key refuses to start, because data
  * encrypted under a key nobody kept could never be read again.
  */
-export function loadFieldMasterKey(
-  config: Pick<Config, 'mode' | 'dataDir'>,
-  env: NodeJS.ProcessEnv = process.env,
-): Buffer {
-  const given = env.BDCERT_MASTER_KEY?.trim();
-  if (given) {
-    if (!/^[0-9a-fA-F]{64}$/.test(given))
-      throw new Error('BDCERT_MASTER_KEY 须为 64 位十六进制 / BDCERT_MASTER_KEY must be 64 hex digits (256 bits)');
-    return Buffer.from(given, 'hex');
-  }
+export function loadFieldMasterKey(config: Pick<Config, 'mode' | 'dataDir' | 'ports'>): Buffer {
+  const given = config.ports.masterKey?.reveal();
+  if (given) return Buffer.from(given, 'hex');
   const file = join(config.dataDir, 'keys', 'field-master.key');
   if (existsSync(file)) {
     const hex = readFileSync(file, 'utf8').trim();
@@ -38,9 +31,6 @@ export function loadFieldMasterKey(
   return key;
 }
 
-export function openFieldCrypto(
-  config: Pick<Config, 'mode' | 'dataDir'>,
-  env: NodeJS.ProcessEnv = process.env,
-): FieldCrypto {
-  return createFieldCrypto(loadFieldMasterKey(config, env));
+export function openFieldCrypto(config: Pick<Config, 'mode' | 'dataDir' | 'ports'>): FieldCrypto {
+  return createFieldCrypto(loadFieldMasterKey(config));
 }

@@ -1,7 +1,7 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { sql } from 'kysely';
 import type { Database } from '../../store/schema.js';
-import type { RegisterEntryTable, RestrictionTable, RightTable } from './tables.js';
+import type { CertificateTable, RegisterEntryTable, RestrictionTable, RightTable, UnitTable } from './tables.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 export type EntryRow = Selectable<RegisterEntryTable>;
@@ -15,6 +15,21 @@ export async function findEntry(db: Db, agencyId: string, businessNo: string): P
     .where('agency_id', '=', agencyId)
     .where('business_no', '=', businessNo)
     .executeTakeFirst();
+}
+
+/** The entries of an agency with any of these 业务号 (the bulk stock path's replay check, one query per group). */
+export async function findEntries(
+  db: Db,
+  agencyId: string,
+  businessNos: readonly string[],
+): Promise<Pick<EntryRow, 'id' | 'business_no' | 'payload_sm3' | 'outcome'>[]> {
+  if (businessNos.length === 0) return [];
+  return db
+    .selectFrom('register_entries')
+    .select(['id', 'business_no', 'payload_sm3', 'outcome'])
+    .where('agency_id', '=', agencyId)
+    .where('business_no', 'in', [...businessNos])
+    .execute();
 }
 
 export async function getEntry(db: Db, id: string): Promise<EntryRow | undefined> {
@@ -41,6 +56,33 @@ export async function upsertUnit(
     .insertInto('units')
     .values(u)
     .onConflict((oc) => oc.column('unit_no').doUpdateSet({ location: u.location, updated_at: now }))
+    .execute();
+}
+
+/**
+ * Many units in one statement. The caller passes each unit once (PostgreSQL refuses to update a row twice in one
+ * ON CONFLICT statement) and sorted by unit_no, so two bulk writers lock shared units in the same order.
+ */
+export async function upsertUnits(
+  db: Db,
+  units: readonly { unit_no: string; agency_id: string; region_code: string; location: string }[],
+  now: Date,
+): Promise<void> {
+  if (units.length === 0) return;
+  await db
+    .insertInto('units')
+    .values([...units])
+    .onConflict((oc) =>
+      oc.column('unit_no').doUpdateSet((eb) => ({ location: eb.ref('excluded.location'), updated_at: now })),
+    )
+    .execute();
+}
+
+export async function insertEntries(db: Db, rows: readonly Omit<EntryRow, 'created_at'>[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db
+    .insertInto('register_entries')
+    .values(rows.map((row) => ({ ...row, outcome: JSON.stringify(row.outcome) })))
     .execute();
 }
 
@@ -115,4 +157,47 @@ export async function activateRestriction(db: Db, id: string): Promise<void> {
 /** Serialises entries on one unit (PostgreSQL row lock; PGlite is one connection anyway). */
 export async function lockUnit(db: Db, unitNo: string): Promise<void> {
   await sql`select unit_no from units where unit_no = ${unitNo} for update`.execute(db);
+}
+
+/** An entry with what it recorded and produced, for the entry-detail read (register/entry-detail.ts masks it). */
+export async function findEntryWithParts(
+  db: Db,
+  entryId: string,
+): Promise<
+  | {
+      entry: EntryRow;
+      unit: Selectable<UnitTable> | undefined;
+      rights: RightRow[];
+      restrictions: Omit<RestrictionRow, 'details_enc'>[];
+      certificates: Selectable<CertificateTable>[];
+    }
+  | undefined
+> {
+  const entry = await db.selectFrom('register_entries').selectAll().where('id', '=', entryId).executeTakeFirst();
+  if (!entry) return undefined;
+  const [unit, rights, restrictions, certificates] = await Promise.all([
+    db.selectFrom('units').selectAll().where('unit_no', '=', entry.unit_no).executeTakeFirst(),
+    db.selectFrom('rights').selectAll().where('entry_id', '=', entryId).orderBy('created_at').execute(),
+    db
+      .selectFrom('restrictions')
+      .select([
+        'id',
+        'unit_no',
+        'entry_id',
+        'kind',
+        'subtype',
+        'seq',
+        'status',
+        'source_org',
+        'source_case_no',
+        'created_at',
+        'released_at',
+        'released_by_entry_id',
+      ])
+      .where('entry_id', '=', entryId)
+      .orderBy('seq')
+      .execute(),
+    db.selectFrom('certificates').selectAll().where('entry_id', '=', entryId).orderBy('created_at').execute(),
+  ]);
+  return { entry, unit, rights, restrictions, certificates };
 }

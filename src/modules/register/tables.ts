@@ -21,7 +21,7 @@ export interface RegisterEntryTable {
   unit_no: string;
   recorded_at: Timestamp;
   case_id: string | null;
-  source: 'api' | 'table-import' | 'stock-import';
+  source: 'api' | 'table-import' | 'stock-import' | 'agency-system';
   payload_enc: string;
   payload_sm3: string;
   outcome: Json<EntryOutcome>;
@@ -145,6 +145,43 @@ export interface SealBatchTable {
   finished_at: Timestamp | null;
 }
 
+/** Huangchuan 2.5: the case file of an entry archived after the first download or the paper collection (0009). */
+export interface CaseArchiveTable {
+  entry_id: string;
+  agency_id: string;
+  case_id: string | null;
+  certificate_id: string | null;
+  trigger: ArchiveTrigger;
+  actor: Json;
+  archived_at: Timestamp;
+}
+export type ArchiveTrigger = 'first-download' | 'paper-collection';
+
+/** Huangchuan 2.3–2.4: 领取纸质证书 — the paper certificate handed over, once per certificate (0009). */
+export interface PaperCollectionTable {
+  id: string;
+  certificate_id: string;
+  entry_id: string;
+  collector_enc: string;
+  collector_key: string | null;
+  paper_serial_no: string | null;
+  note: string | null;
+  recorded_by: Json;
+  collected_at: Timestamp;
+  created_at: Generated<Date>;
+}
+
+/** A scheduled sealing time of an agency that came due (Henan 三(一)5), fired once across nodes (0009). */
+export interface SealScheduleSlotTable {
+  agency_id: string;
+  slot_at: Timestamp;
+  /** claimed: the batch is being started (a stale claim is taken over); the rest are final. */
+  outcome: 'claimed' | 'sealed' | 'nothing-pending' | 'baseline' | 'schedule-changed';
+  batch_id: string | null;
+  catch_up: Generated<boolean>;
+  created_at: Generated<Date>;
+}
+
 export interface RegisterTables {
   units: UnitTable;
   register_entries: RegisterEntryTable;
@@ -154,4 +191,7 @@ export interface RegisterTables {
   certificates: CertificateTable;
   certificate_events: CertificateEventTable;
   seal_batches: SealBatchTable;
+  case_archives: CaseArchiveTable;
+  paper_collections: PaperCollectionTable;
+  seal_schedule_slots: SealScheduleSlotTable;
 }

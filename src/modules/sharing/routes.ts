@@ -2,9 +2,11 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { portsFromEnv } from '../../config.js';
 import { DomainError } from '../../domain/problem.js';
 import { requireInstitution } from '../../http/auth.js';
 import { ApiError } from '../../http/errors.js';
+import { binary, EX, errors, MIME, uploadedFile } from '../../http/openapi.js';
 import type { App } from '../../http/server.js';
 import { AuditBuffer } from '../audit/audit.js';
 import * as sharing from './service.js';
@@ -34,17 +36,89 @@ const holderCodeType = z
 const identifier = z.string().trim().min(20).max(200).meta({ description: '电子证照标识' });
 const Use = { purpose, caseNo, holderCode, holderCodeType };
 
-const Summary = z.object({
-  identifier: z.string(),
-  certificateNo: z.string(),
-  kind: z.string(),
-  status: z.string(),
-  statusName: z.string(),
-  issuer: z.string(),
-  registeredOn: z.string(),
-  location: z.string(),
-  holders: z.string(),
-});
+const EX_SUMMARY = {
+  identifier: EX.identifier,
+  certificateNo: EX.certificateNo,
+  kind: 'property-certificate',
+  status: 'issued',
+  statusName: '有效',
+  issuer: EX.agencyName,
+  registeredOn: '20261120',
+  location: EX.location,
+  holders: EX.holderMasked,
+};
+
+const Summary = z
+  .object({
+    identifier: z.string(),
+    certificateNo: z.string(),
+    kind: z.string(),
+    status: z.string(),
+    statusName: z.string(),
+    issuer: z.string(),
+    registeredOn: z.string(),
+    location: z.string(),
+    holders: z.string(),
+  })
+  .meta({ example: EX_SUMMARY });
+
+const USE_EXAMPLE = {
+  purpose: '个人住房抵押贷款审批',
+  caseNo: 'JH-DK-2026-001234',
+  holderCode: EX.idNumber,
+  holderCodeType: '111',
+};
+
+const UploadedFile = uploadedFile('OFD 文件 / the OFD file');
+
+const FileVerification = z
+  .object({
+    verdict: z
+      .enum(['valid', 'invalid', 'untrusted'])
+      .meta({ description: '结论：valid 有效 · invalid 无效 · untrusted 无法确认可信 / verdict, as the CLI verifier' }),
+    valid: z.boolean(),
+    checks: z.array(
+      z.object({
+        id: z.string(),
+        title: z.string(),
+        titleEn: z.string(),
+        status: z.enum(['passed', 'failed', 'skipped']),
+        reason: z.string().optional(),
+      }),
+    ),
+    meta: z.object({
+      ZZBH: z.string().nullable().meta({ description: '证照编号' }),
+      ZZBS: z.string().nullable().meta({ description: '电子证照标识' }),
+    }),
+    seal: z.object({ name: z.string(), esId: z.string(), signingTime: z.string() }).nullable(),
+  })
+  .meta({
+    example: {
+      verdict: 'valid',
+      valid: true,
+      checks: [
+        { id: 'package', title: 'OFD文件结构', titleEn: 'OFD package structure', status: 'passed' },
+        {
+          id: 'ses',
+          title: '电子签章验证（GB/T 38540）',
+          titleEn: 'electronic signature (GB/T 38540)',
+          status: 'passed',
+        },
+        {
+          id: 'record',
+          title: '与登记记录一致、证照状态有效',
+          titleEn: 'matches the register record and is valid',
+          status: 'passed',
+        },
+      ],
+      meta: { ZZBH: EX.certificateNo, ZZBS: EX.identifier },
+      seal: {
+        name: '潢川县自然资源局不动产登记专用章',
+        esId: '4115260000001',
+        signingTime: '2026-11-20T10:00:00.000Z',
+      },
+    },
+  });
 
 const tags = ['sharing'];
 const meta = (req: FastifyRequest) => ({ ip: req.ip, requestId: req.id });
@@ -74,9 +148,9 @@ export interface RateLimits {
   readonly publicPerMinute: number;
 }
 
+/** BDCERT_SHARE_RATE_LIMIT / BDCERT_PUBLIC_RATE_LIMIT through the typed configuration (a bad value stops the start). */
 export function rateLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): RateLimits {
-  const n = (v: string | undefined, d: number) => (v && /^\d+$/.test(v) ? Number(v) : d);
-  return { sharePerMinute: n(env.BDCERT_SHARE_RATE_LIMIT, 120), publicPerMinute: n(env.BDCERT_PUBLIC_RATE_LIMIT, 600) };
+  return portsFromEnv(env).rateLimits;
 }
 
 export function sharingRoutes(
@@ -103,9 +177,14 @@ export function sharingRoutes(
     const shareLimit = { rateLimit: { max: limits.sharePerMinute, timeWindow: '1 minute' } };
     const publicLimit = { rateLimit: { max: limits.publicPerMinute, timeWindow: '1 minute' } };
     const publicAudit = new AuditBuffer(deps.issuance.ctx.store.db, {
-      onError: (e) => app.log.error({ err: e }, 'public verification audit failed'),
+      onError: (e) =>
+        app.log.error({ err: e, waiting: publicAudit.waiting }, 'public verification audit failed; retrying'),
     });
-    app.addHook('onClose', async () => publicAudit.flush());
+    app.addHook('onClose', async () => {
+      const lost = await publicAudit.close();
+      if (lost > 0) app.log.fatal({ lost }, 'public verification audit entries could not be written before shutdown');
+    });
+    const reads = new sharing.PublicReads(deps);
     const r = app.withTypeProvider<ZodTypeProvider>();
     r.post(
       '/api/v1/share/search',
@@ -123,7 +202,7 @@ export function sharingRoutes(
                 holderCodeType: '111',
               },
             }),
-          response: { 200: z.object({ items: z.array(Summary) }) },
+          response: { 200: z.object({ items: z.array(Summary) }), ...errors(400, 401, 403) },
         },
         preHandler: requireInstitution('search'),
         config: shareLimit,
@@ -139,7 +218,10 @@ export function sharingRoutes(
           tags,
           summary: '信息获取：获取证照照面信息 / retrieve face data',
           body: z.object({ ...Use, identifier, fields: z.array(z.string()).max(60).optional() }),
-          response: { 200: z.object({ summary: Summary, face: z.record(z.string(), z.unknown()) }) },
+          response: {
+            200: z.object({ summary: Summary, face: z.record(z.string(), z.unknown()) }),
+            ...errors(400, 401, 403),
+          },
         },
         preHandler: requireInstitution('info'),
         config: shareLimit,
@@ -155,7 +237,17 @@ export function sharingRoutes(
         schema: {
           tags,
           summary: '下载：获取加注件（注明用证单位、事由、有效期并重新签章）/ download the annotated copy',
-          body: z.object({ ...Use, identifier, format: z.enum(['ofd', 'pdf']).default('ofd') }),
+          body: z.object({ ...Use, identifier, format: z.enum(['ofd', 'pdf']).default('ofd') }).meta({
+            example: { ...USE_EXAMPLE, identifier: EX.identifier, format: 'ofd' },
+          }),
+          response: {
+            200: binary(
+              '加注件（OFD 或 PDF，响应头 x-annotation-expires 为有效期）/ the annotated copy; x-annotation-expires gives its end',
+              MIME.ofd,
+              MIME.pdf,
+            ),
+            ...errors(400, 401, 403, 404, 429),
+          },
         },
         preHandler: requireInstitution('download'),
         config: shareLimit,
@@ -190,6 +282,7 @@ export function sharingRoutes(
           }),
           response: {
             200: z.object({ summary: Summary, matches: z.record(z.string(), z.boolean()), allMatch: z.boolean() }),
+            ...errors(400, 401, 403),
           },
         },
         preHandler: requireInstitution('verify'),
@@ -209,24 +302,46 @@ export function sharingRoutes(
           tags: ['verification'],
           summary: '扫码核验（公开）：证照状态与脱敏信息 / public status behind a QR token',
           params: z.object({ token: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/) }),
-          response: { 200: Summary.extend({ unitNo: z.string(), sealedAt: z.string().nullable() }) },
+          response: {
+            200: Summary.extend({ unitNo: z.string(), sealedAt: z.string().nullable() }).meta({
+              example: { ...EX_SUMMARY, unitNo: EX.unitNo, sealedAt: EX.at },
+            }),
+            ...errors(400, 404),
+          },
         },
-        config: publicLimit,
+        // Each successful hit is an audit entry (below), which is its access record: no access-log line repeats it.
+        config: { ...publicLimit, auditedAccess: true },
+        // The handler builds exactly the documented shape (sharing.PublicStatus, checked by the compiler); a zod
+        // encode pass over it on every scan is measurable on the platform's hottest route, JSON.stringify is enough.
+        // Error bodies are unaffected (they have their own status codes and no schema here).
+        serializerCompiler: () => (data) => JSON.stringify(data),
       },
       async (req) => {
-        // Public reads are many: they are audited through a buffer (batched appends to the chain).
-        const s = await sharing.publicStatus(deps, req.params.token, (c) =>
-          publicAudit.add({
-            actor: { kind: 'anonymous' },
-            action: 'verify.public',
-            objectType: 'certificate',
-            objectId: c.id,
-            certificateId: c.id,
-            issuingAgencyId: c.agency_id,
-            result: 'success',
-            ip: req.ip,
-            requestId: req.id,
-          }),
+        // Public reads are many: they are audited through a buffer (batched appends to the chain). When the buffer
+        // cannot take more (the database has refused audit writes for a while), the read is refused, not served
+        // unaudited.
+        if (!publicAudit.accepting)
+          throw new ApiError(
+            'NOT_READY',
+            '核验服务暂不可用，请稍后再试',
+            'Verification is unavailable, try again later',
+          );
+        const s = await sharing.publicStatus(
+          deps,
+          req.params.token,
+          (c) =>
+            publicAudit.add({
+              actor: { kind: 'anonymous' },
+              action: 'verify.public',
+              objectType: 'certificate',
+              objectId: c.id,
+              certificateId: c.id,
+              issuingAgencyId: c.agency_id,
+              result: 'success',
+              ip: req.ip,
+              requestId: req.id,
+            }),
+          reads,
         );
         if (!s) throw new ApiError('NOT_FOUND', '未找到该证照，请确认二维码', 'No certificate for this code');
         return s;
@@ -238,17 +353,23 @@ export function sharingRoutes(
         schema: {
           tags: ['verification'],
           summary: '上传OFD文件核验（公开）/ verify an uploaded OFD file',
-          description: '请求体为OFD文件的原始字节（Content-Type: application/ofd 或 application/octet-stream）。',
+          description:
+            '请求体为OFD文件的原始字节（Content-Type: application/ofd 或 application/octet-stream）。verdict 与命令行核验工具相同：valid 有效、invalid 无效（有检查项未通过）、untrusted 无法确认（无检查项失败，但印章证书未能校验至信任根）。The body is the OFD file itself; `verdict` is the CLI verifier’s: valid, invalid (a check failed) or untrusted (nothing failed but the chain to a trusted root was not checked).',
+          consumes: [MIME.ofd, 'application/octet-stream'],
+          body: UploadedFile,
+          response: { 200: FileVerification, ...errors(400, 413, 415, 429) },
         },
         config: publicLimit,
       },
       async (req) => {
-        const body = req.body as Buffer | undefined;
-        if (!body?.length) throw new ApiError('BAD_REQUEST', '请上传OFD文件', 'Upload an OFD file', 'file');
+        const body = req.body;
+        if (!Buffer.isBuffer(body) || !body.length)
+          throw new ApiError('BAD_REQUEST', '请上传OFD文件', 'Upload an OFD file', 'file');
         const v = await sharing.verifyUploadedFile(deps, new Uint8Array(body));
         return {
+          verdict: v.verdict,
           valid: v.valid,
-          checks: v.checks,
+          checks: [...v.checks],
           meta: { ZZBH: v.meta.ZZBH ?? null, ZZBS: v.meta.ZZBS ?? null },
           seal: v.seal ?? null,
         };

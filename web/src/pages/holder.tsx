@@ -1,7 +1,7 @@
-import { Alert, App, Button, Card, Form, Input, List, Modal, Space, Tag, Typography } from 'antd';
+import { Alert, App, Button, Card, Descriptions, Form, Input, List, Modal, Space, Tag, Typography } from 'antd';
 import { useState } from 'react';
-import { api, type CertificateSummary } from '../api';
-import { actionName, errorText, Loadable, STATUS_COLOR, useAsync } from '../common';
+import { api, type CertificateSummary, hasRoute } from '../api';
+import { actionName, errorText, Loadable, StatusTag, useAsync } from '../common';
 import { fmtTime, useT } from '../i18n';
 import { PublicFrame } from '../shell';
 
@@ -48,7 +48,7 @@ function HolderSignIn({ onDone }: { onDone: () => void }) {
   };
   return (
     <Card style={{ maxWidth: 440 }} title={t('身份证号 + 短信验证码登录', 'Sign in with ID number and SMS code')}>
-      {err && <Alert type="error" showIcon role="alert" message={err} style={{ marginBottom: 12 }} />}
+      {err && <Alert type="error" showIcon role="alert" title={err} style={{ marginBottom: 12 }} />}
       {!challenge ? (
         <Form
           layout="vertical"
@@ -96,7 +96,7 @@ function HolderSignIn({ onDone }: { onDone: () => void }) {
               type="warning"
               showIcon
               data-testid="sms-simulator"
-              message={
+              title={
                 <span>
                   <Tag color="orange">模拟器 / Simulator</Tag>
                   {t('短信验证码：', 'SMS code: ')}
@@ -124,6 +124,7 @@ function MyCertificates() {
   const st = useAsync(() => api<{ items: CertificateSummary[] }>('/api/v1/holder/certificates'), []);
   const [objecting, setObjecting] = useState<CertificateSummary>();
   const [accessFor, setAccessFor] = useState<CertificateSummary>();
+  const [preview, setPreview] = useState<CertificateSummary>();
   const fileObjection = async (v: { reason: string; contact?: string }) => {
     try {
       await api('/api/v1/objections', { body: { certificateId: objecting?.identifier, ...v } });
@@ -135,25 +136,31 @@ function MyCertificates() {
   };
   return (
     <>
-      <Loadable state={st} what={t('我的证照', 'my certificates')} empty={(d) => d.items.length === 0}>
+      <Loadable
+        state={st}
+        what={t('我的证照', 'my certificates')}
+        empty={(d) => d.items.length === 0}
+        emptyText={t(
+          '暂未查到您名下的电子证照。登记机构签章后，证照会出现在这里。',
+          'No e-certificate in your name yet. It appears here once the agency has sealed it.',
+        )}
+      >
         {(d) => (
           <List
             grid={{ gutter: 16, xs: 1, md: 2 }}
             dataSource={d.items}
             renderItem={(c) => (
               <List.Item>
-                <Card
-                  title={c.certificateNo}
-                  size="small"
-                  extra={<Tag color={STATUS_COLOR[c.status] ?? 'default'}>{c.statusName}</Tag>}
-                  data-testid="holder-cert"
-                >
+                <Card title={c.certificateNo} size="small" extra={<StatusTag c={c} />} data-testid="holder-cert">
                   <Typography.Paragraph style={{ marginBottom: 4 }}>{c.location}</Typography.Paragraph>
                   <Typography.Paragraph type="secondary" data-testid="collected-at">
                     {t('领用时间', 'Collected at')}：
                     {c.collectedAt ? fmtTime(c.collectedAt) : t('未领用', 'not yet collected')}
                   </Typography.Paragraph>
                   <Space wrap>
+                    <Button onClick={() => setPreview(c)} data-testid="holder-preview">
+                      {t('预览', 'Preview')}
+                    </Button>
                     <Button
                       type="primary"
                       href={`/api/v1/holder/certificates/${c.id}/download?format=ofd`}
@@ -200,6 +207,16 @@ function MyCertificates() {
             {t('提交', 'Submit')}
           </Button>
         </Form>
+      </Modal>
+      <Modal
+        open={!!preview}
+        title={t(`预览：${preview?.certificateNo ?? ''}`, `Preview: ${preview?.certificateNo ?? ''}`)}
+        onCancel={() => setPreview(undefined)}
+        footer={null}
+        width={860}
+        destroyOnHidden
+      >
+        {preview && <HolderPreview c={preview} />}
       </Modal>
       <Modal
         open={!!accessFor}
@@ -251,6 +268,51 @@ function HolderAccesses({ id }: { id: string }) {
           )}
         />
       )}
+    </Loadable>
+  );
+}
+
+/**
+ * Preview without collecting: the PDF rendition from `GET /api/v1/holder/certificates/{id}/preview` in a frame when
+ * the server offers it (a download would count as 领用); otherwise the certificate's key items.
+ */
+function HolderPreview({ c }: { c: CertificateSummary }) {
+  const t = useT();
+  const st = useAsync(() => hasRoute('get', '/api/v1/holder/certificates/{id}/preview'), []);
+  return (
+    <Loadable state={st} what={t('预览', 'the preview')}>
+      {(has) =>
+        has ? (
+          <iframe
+            title={t(`证照预览：${c.certificateNo}`, `Certificate preview: ${c.certificateNo}`)}
+            src={`/api/v1/holder/certificates/${c.id}/preview?format=pdf`}
+            style={{ width: '100%', height: '70vh', border: '1px solid #d9d9d9' }}
+            data-testid="holder-preview-frame"
+          />
+        ) : (
+          <Space orientation="vertical" style={{ width: '100%' }} data-testid="holder-preview-info">
+            <Descriptions size="small" column={1} bordered>
+              <Descriptions.Item label={t('证号', 'Certificate no.')}>{c.certificateNo}</Descriptions.Item>
+              <Descriptions.Item label={t('状态', 'Status')}>
+                <StatusTag c={c} />
+              </Descriptions.Item>
+              <Descriptions.Item label={t('坐落', 'Location')}>{c.location}</Descriptions.Item>
+              <Descriptions.Item label={t('不动产单元号', 'Unit no.')}>{c.unitNo}</Descriptions.Item>
+              <Descriptions.Item label={t('权利人', 'Holders')}>{c.holders}</Descriptions.Item>
+              <Descriptions.Item label={t('登簿日期', 'Registered on')}>{c.registeredOn}</Descriptions.Item>
+              <Descriptions.Item label={t('电子证照标识', 'Identifier')}>{c.identifier}</Descriptions.Item>
+            </Descriptions>
+            <Alert
+              type="info"
+              showIcon
+              title={t(
+                '本服务器暂不提供版式文件在线预览；下载 OFD 或 PDF 即可查看全文（首次下载记为领用）。',
+                'This server offers no file preview yet; download the OFD or PDF to see it all (the first download counts as collection).',
+              )}
+            />
+          </Space>
+        )
+      }
     </Loadable>
   );
 }

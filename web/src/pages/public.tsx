@@ -19,7 +19,7 @@ import {
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { api, hasRoute } from '../api';
-import { ComingSoon, errorText, Loadable, useAsync } from '../common';
+import { errorText, Loadable, NotOnServer, useAsync } from '../common';
 import { fmtTime, useT } from '../i18n';
 import { PublicFrame } from '../shell';
 
@@ -66,7 +66,7 @@ export function Home() {
           <Col xs={24} sm={12} lg={6} key={c.to}>
             <Link to={c.to}>
               <Card hoverable>
-                <Space direction="vertical">
+                <Space orientation="vertical">
                   <span style={{ fontSize: 28, color: '#1456c8' }}>{c.icon}</span>
                   <Typography.Title level={4} style={{ margin: 0 }}>
                     {t(c.zh, c.en)}
@@ -123,12 +123,12 @@ export function InstitutionPortal() {
       <Loadable state={ready} what={t('用证机构服务', 'institution portal')}>
         {(ok) =>
           !ok ? (
-            <ComingSoon what={t('共享查询接口', 'sharing API')} />
+            <NotOnServer what={t('共享查询接口', 'sharing API')} />
           ) : cred ? (
             <InstitutionQuery cred={cred} who={who} />
           ) : (
             <Card style={{ maxWidth: 440 }} title={t('接口凭证登录', 'Sign in with API client credentials')}>
-              {err && <Alert type="error" showIcon role="alert" message={err} style={{ marginBottom: 12 }} />}
+              {err && <Alert type="error" showIcon role="alert" title={err} style={{ marginBottom: 12 }} />}
               <Form layout="vertical" onFinish={signIn}>
                 <Form.Item label={t('客户端编号', 'Client id')} name="clientId" rules={[{ required: true }]}>
                   <Input autoComplete="username" />
@@ -197,10 +197,10 @@ function InstitutionQuery({ cred, who }: { cred: string; who: string | undefined
     }
   };
   return (
-    <Space direction="vertical" size={16} style={{ width: '100%' }}>
+    <Space orientation="vertical" size={16} style={{ width: '100%' }}>
       {who && <Typography.Text type="secondary">{who}</Typography.Text>}
       <Card title={t('按持证主体查询', 'Query by holder')}>
-        {err && <Alert type="error" showIcon role="alert" message={err} style={{ marginBottom: 12 }} />}
+        {err && <Alert type="error" showIcon role="alert" title={err} style={{ marginBottom: 12 }} />}
         <Form
           layout="vertical"
           initialValues={{ holderCodeType: '111' }}
@@ -256,7 +256,7 @@ function InstitutionQuery({ cred, who }: { cred: string; who: string | undefined
           </Button>
         </Form>
       </Card>
-      {got && <Alert type="success" showIcon message={got} data-testid="annotated-done" />}
+      {got && <Alert type="success" showIcon title={got} data-testid="annotated-done" />}
       {items &&
         (items.length === 0 ? (
           <Empty description={t('未查到该主体的证照', 'No certificate for this holder')} />
@@ -302,16 +302,16 @@ export function VerifyPage() {
     <PublicFrame title={t('电子证照核验', 'Verify an e-certificate')}>
       <Loadable state={ready} what={t('证照核验', 'verification')}>
         {(r) => (
-          <Space direction="vertical" size={16} style={{ width: '100%' }}>
+          <Space orientation="vertical" size={16} style={{ width: '100%' }}>
             {token ? (
               r.token ? (
                 <TokenResult token={token} />
               ) : (
-                <ComingSoon what={t('扫码核验接口', 'QR verification API')} />
+                <NotOnServer what={t('扫码核验接口', 'QR verification API')} />
               )
             ) : null}
             <Card title={t('上传证照文件核验', 'Verify by uploading a file')} size="small">
-              {r.file ? <FileVerify /> : <ComingSoon what={t('文件核验接口', 'file verification API')} />}
+              {r.file ? <FileVerify /> : <NotOnServer what={t('文件核验接口', 'file verification API')} />}
             </Card>
           </Space>
         )}
@@ -423,7 +423,7 @@ function FileVerify() {
         <p>{t('点击或拖入 OFD / PDF 文件', 'Click or drop an OFD / PDF file')}</p>
       </Upload.Dragger>
       {busy && <Spin style={{ marginTop: 12 }} />}
-      {err && <Alert type="error" showIcon role="alert" message={err} style={{ marginTop: 12 }} />}
+      {err && <Alert type="error" showIcon role="alert" title={err} style={{ marginTop: 12 }} />}
       {v && <VerificationView v={v} />}
     </>
   );

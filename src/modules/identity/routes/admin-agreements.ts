@@ -2,10 +2,23 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SHARE_INTERFACES } from '../../../domain/access.js';
 import { requireStaff, staffPrincipal } from '../../../http/auth.js';
+import { errors, noContent } from '../../../http/openapi.js';
 import type { App } from '../../../http/server.js';
 import { actorOf } from '../../audit/audit.js';
 import type { IdentityService } from '../service.js';
-import { ErrorSchema, meta } from './common.js';
+import { meta } from './common.js';
+
+/** The agreement the examples of the create and list operations show (a bank's 共享协议). */
+const EX_AGREEMENT = {
+  agreementNo: 'HCGX-2026-001',
+  institutionName: '中国工商银行潢川支行',
+  institutionUscc: '91411526MA44ABCD1Y',
+  certificateTypes: ['11100000MB0143028R01'],
+  interfaces: ['search', 'download', 'verify'],
+  regionCodes: ['411526'],
+  validFrom: '2026-01-01T00:00:00.000Z',
+  validUntil: '2028-12-31T16:00:00.000Z',
+};
 
 /**
  * Sharing agreements and their API clients (Sichuan Art. 16: sharing only after a signed agreement; Henan 三(一)7:
@@ -44,17 +57,13 @@ export function adminAgreementRoutes(identity: IdentityService): (app: App) => v
             })
             .meta({
               example: {
-                agreementNo: 'HCGX-2026-001',
-                institutionName: '中国工商银行潢川支行',
-                institutionUscc: '91411526MA44ABCD1Y',
-                certificateTypes: ['11100000MB0143028R01'],
-                interfaces: ['search', 'download', 'verify'],
-                regionCodes: ['411526'],
-                validFrom: '2026-01-01T00:00:00.000Z',
-                validUntil: '2028-12-31T16:00:00.000Z',
+                ...EX_AGREEMENT,
               },
             }),
-          response: { 201: z.object({ id: z.uuid() }), 403: ErrorSchema, 409: ErrorSchema },
+          response: {
+            201: z.object({ id: z.uuid() }).meta({ example: { id: '3a7e9c1b-2d4f-4e6a-8b0c-1d2e3f4a5b6c' } }),
+            ...errors(400, 401, 403, 409),
+          },
         },
       },
       async (req, reply) => {
@@ -92,8 +101,7 @@ export function adminAgreementRoutes(identity: IdentityService): (app: App) => v
             201: z
               .object({ clientId: z.string(), secret: z.string() })
               .meta({ example: { clientId: 'bdc_x1Y2z3A4b5C6', secret: 'mN0…' } }),
-            403: ErrorSchema,
-            404: ErrorSchema,
+            ...errors(400, 401, 403, 404),
           },
         },
       },
@@ -120,25 +128,39 @@ export function adminAgreementRoutes(identity: IdentityService): (app: App) => v
           tags,
           summary: '共享协议及其接口凭证列表 / sharing agreements and their API clients',
           response: {
-            200: z.object({
-              items: z.array(
-                z.object({
-                  id: z.uuid(),
-                  agreementNo: z.string(),
-                  institutionName: z.string(),
-                  institutionUscc: z.string(),
-                  certificateTypes: z.array(z.string()),
-                  interfaces: z.array(z.string()),
-                  regionCodes: z.array(z.string()),
-                  validFrom: z.iso.datetime(),
-                  validUntil: z.iso.datetime(),
-                  revokedAt: z.iso.datetime().nullable(),
-                  clients: z.array(
-                    z.object({ clientId: z.string(), name: z.string(), revokedAt: z.iso.datetime().nullable() }),
-                  ),
-                }),
-              ),
-            }),
+            200: z
+              .object({
+                items: z.array(
+                  z.object({
+                    id: z.uuid(),
+                    agreementNo: z.string(),
+                    institutionName: z.string(),
+                    institutionUscc: z.string(),
+                    certificateTypes: z.array(z.string()),
+                    interfaces: z.array(z.string()),
+                    regionCodes: z.array(z.string()),
+                    validFrom: z.iso.datetime(),
+                    validUntil: z.iso.datetime(),
+                    revokedAt: z.iso.datetime().nullable(),
+                    clients: z.array(
+                      z.object({ clientId: z.string(), name: z.string(), revokedAt: z.iso.datetime().nullable() }),
+                    ),
+                  }),
+                ),
+              })
+              .meta({
+                example: {
+                  items: [
+                    {
+                      id: '3a7e9c1b-2d4f-4e6a-8b0c-1d2e3f4a5b6c',
+                      ...EX_AGREEMENT,
+                      revokedAt: null,
+                      clients: [{ clientId: 'bdc_x1Y2z3A4b5C6', name: '工行潢川支行信贷系统', revokedAt: null }],
+                    },
+                  ],
+                },
+              }),
+            ...errors(401, 403),
           },
         },
       },
@@ -160,7 +182,7 @@ export function adminAgreementRoutes(identity: IdentityService): (app: App) => v
           tags,
           summary: '终止共享协议（其全部凭证立即失效）/ end a sharing agreement (all its clients stop at once)',
           params: z.object({ id: z.uuid() }),
-          response: { 204: z.null(), 404: ErrorSchema },
+          response: { 204: noContent, ...errors(400, 401, 403, 404) },
         },
       },
       async (req, reply) => {
@@ -176,7 +198,7 @@ export function adminAgreementRoutes(identity: IdentityService): (app: App) => v
           tags,
           summary: '吊销接口凭证 / revoke API client credentials',
           params: z.object({ clientId: z.string().min(1).max(100) }),
-          response: { 204: z.null(), 404: ErrorSchema },
+          response: { 204: noContent, ...errors(400, 401, 403, 404) },
         },
       },
       async (req, reply) => {

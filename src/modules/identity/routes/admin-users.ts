@@ -4,10 +4,11 @@ import { z } from 'zod';
 import { staffMayActFor } from '../../../domain/access.js';
 import { findVisibleOr404, requireStaff, staffPrincipal } from '../../../http/auth.js';
 import { ApiError } from '../../../http/errors.js';
+import { errors } from '../../../http/openapi.js';
 import type { App } from '../../../http/server.js';
 import { actorOf } from '../../audit/audit.js';
 import type { IdentityService, StaffUserView } from '../service.js';
-import { ErrorSchema, meta, StaffRoleSchema } from './common.js';
+import { meta, StaffRoleSchema } from './common.js';
 
 /**
  * Staff accounts (Henan 三(一)4: each agency manages accounts and permissions of its own staff). An agency admin sees
@@ -75,7 +76,7 @@ export function adminUserRoutes(identity: IdentityService): (app: App) => void {
               .optional()
               .meta({ description: '省级管理员可指定机构 / province admins may name an agency' }),
           }),
-          response: { 200: z.object({ items: z.array(UserSchema) }), 404: ErrorSchema },
+          response: { 200: z.object({ items: z.array(UserSchema) }), ...errors(400, 401, 403, 404) },
         },
       },
       async (req) => {
@@ -106,10 +107,24 @@ export function adminUserRoutes(identity: IdentityService): (app: App) => void {
             })
             .meta({ example: { username: 'hc-sealer', displayName: '王缮证', roles: ['sealing-clerk'] } }),
           response: {
-            201: z.object({ user: UserSchema, initialPassword: z.string() }),
-            403: ErrorSchema,
-            404: ErrorSchema,
-            409: ErrorSchema,
+            201: z.object({ user: UserSchema, initialPassword: z.string() }).meta({
+              example: {
+                user: {
+                  id: '7d1c2f0a-3b4e-4c5d-9e6f-0a1b2c3d4e5f',
+                  agencyId: '0b5f2a8e-6c1d-4e3f-8a9b-1c2d3e4f5a6b',
+                  username: 'hc-sealer',
+                  displayName: '王缮证',
+                  roles: ['sealing-clerk'],
+                  totpEnabled: false,
+                  locked: false,
+                  disabled: false,
+                  lastLoginAt: null,
+                  createdAt: '2026-11-22T02:00:00.000Z',
+                },
+                initialPassword: 'Hk7p-Qm2x-Tz9c-Wd4f-7a',
+              },
+            }),
+            ...errors(400, 401, 403, 404, 409),
           },
         },
       },
@@ -141,7 +156,7 @@ export function adminUserRoutes(identity: IdentityService): (app: App) => void {
           tags,
           summary: '工作人员详情 / one staff user',
           params: IdParams,
-          response: { 200: UserSchema, 404: ErrorSchema },
+          response: { 200: UserSchema, ...errors(400, 401, 403, 404) },
         },
       },
       async (req) => out(await visibleUser(req, req.params.id)),
@@ -163,8 +178,10 @@ export function adminUserRoutes(identity: IdentityService): (app: App) => void {
               unlock: z.literal(true).optional(),
               resetTotp: z.literal(true).optional(),
             })
-            .meta({ example: { roles: ['registrar', 'sealing-clerk'], unlock: true } }),
-          response: { 200: UserSchema, 403: ErrorSchema, 404: ErrorSchema },
+            .meta({
+              example: { displayName: '王缮证（缮证岗）', roles: ['registrar', 'sealing-clerk'], unlock: true },
+            }),
+          response: { 200: UserSchema, ...errors(400, 401, 403, 404) },
         },
       },
       async (req) => {
@@ -211,7 +228,7 @@ export function adminUserRoutes(identity: IdentityService): (app: App) => void {
           params: IdParams,
           response: {
             200: z.object({ password: z.string() }).meta({ example: { password: 'Hk7p-Qm2x-Tz9c-Wd4f-7a' } }),
-            404: ErrorSchema,
+            ...errors(400, 401, 403, 404),
           },
         },
       },

@@ -1,8 +1,9 @@
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { errors } from '../../../http/openapi.js';
 import type { App } from '../../../http/server.js';
 import type { IdentityService } from '../service.js';
-import { ErrorSchema, meta, setSessionCookie } from './common.js';
+import { meta, setSessionCookie } from './common.js';
 
 /**
  * Holder sign-in (Sichuan Art. 11, 13: identity authentication before the holder downloads): name + ID number + phone
@@ -50,8 +51,7 @@ export function holderAuthRoutes(identity: IdentityService, secureCookie: boolea
                   maskedPhone: '138****5678',
                 },
               }),
-            401: ErrorSchema,
-            429: ErrorSchema,
+            ...errors(400, 401, 429),
           },
         },
       },
@@ -73,7 +73,7 @@ export function holderAuthRoutes(identity: IdentityService, secureCookie: boolea
             200: z
               .object({ token: z.string(), expiresAt: z.iso.datetime() })
               .meta({ example: { token: 'r8Qm…', expiresAt: '2026-11-22T15:30:00.000Z' } }),
-            401: ErrorSchema,
+            ...errors(400, 401),
           },
         },
       },

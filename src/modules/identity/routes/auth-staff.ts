@@ -2,9 +2,10 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { requireAuthenticated, requireStaffSession } from '../../../http/auth.js';
 import { ApiError } from '../../../http/errors.js';
+import { errors, noContent } from '../../../http/openapi.js';
 import type { App } from '../../../http/server.js';
 import type { IdentityService } from '../service.js';
-import { clearSessionCookie, ErrorSchema, meta, SessionAnswer, StaffRoleSchema, setSessionCookie } from './common.js';
+import { clearSessionCookie, meta, SessionAnswer, StaffRoleSchema, setSessionCookie } from './common.js';
 
 /** Staff sign-in: password (argon2id) then TOTP; logout; who am I (issue 7 §1; Nanyang Art. 20). */
 export function staffAuthRoutes(identity: IdentityService, secureCookie: boolean): (app: App) => void {
@@ -24,7 +25,7 @@ export function staffAuthRoutes(identity: IdentityService, secureCookie: boolean
               password: z.string().min(1).max(256).meta({ example: 'Zheng-Shu-2026!' }),
             })
             .meta({ example: { username: 'hc-registrar', password: 'Zheng-Shu-2026!' } }),
-          response: { 200: SessionAnswer, 401: ErrorSchema },
+          response: { 200: SessionAnswer, ...errors(400, 401) },
         },
       },
       async (req, reply) => {
@@ -41,13 +42,15 @@ export function staffAuthRoutes(identity: IdentityService, secureCookie: boolean
         schema: {
           tags,
           summary: '提交动态验证码（完成登录或绑定）/ submit the TOTP code (finishes sign-in or enrolment)',
-          body: z.object({
-            code: z
-              .string()
-              .regex(/^\d{6}$/)
-              .meta({ example: '492039' }),
-          }),
-          response: { 200: SessionAnswer, 401: ErrorSchema },
+          body: z
+            .object({
+              code: z
+                .string()
+                .regex(/^\d{6}$/)
+                .meta({ example: '492039' }),
+            })
+            .meta({ example: { code: '492039' } }),
+          response: { 200: SessionAnswer, ...errors(400, 401) },
         },
       },
       async (req, reply) => {
@@ -56,6 +59,40 @@ export function staffAuthRoutes(identity: IdentityService, secureCookie: boolean
         const s = await identity.verifyStaffTotp(principal, req.body.code, meta(req));
         setSessionCookie(reply, s.token, s.expiresAt, secureCookie);
         return { token: s.token, expiresAt: s.expiresAt.toISOString(), next: s.next };
+      },
+    );
+
+    r.post(
+      '/api/v1/auth/step-up',
+      {
+        preHandler: requireAuthenticated(),
+        schema: {
+          tags,
+          summary: '二次验证（批量签章前）/ step-up with the second factor (before batch sealing)',
+          description:
+            '已绑定动态验证码的账号提交当前动态验证码（同一验证码不能重复使用）；仅演示模式下未绑定动态验证码的账号可提交登录密码。成功后本会话 5 分钟内可批量签章；失败计入登录锁定次数。',
+          body: z
+            .object({
+              code: z.string().min(1, '请输入动态验证码||code is required').max(256).meta({
+                description: '动态验证码（6 位）；演示模式下未绑定动态验证码的账号为登录密码',
+                example: '492039',
+              }),
+            })
+            .meta({ example: { code: '492039' } }),
+          response: {
+            200: z
+              .object({ elevatedUntil: z.iso.datetime().meta({ description: '本会话二次验证有效期至' }) })
+              .meta({ example: { elevatedUntil: '2026-11-22T08:05:00.000Z' } }),
+            ...errors(400, 401, 403),
+          },
+        },
+      },
+      async (req) => {
+        const principal = req.principal;
+        if (principal?.kind !== 'staff')
+          throw new ApiError('FORBIDDEN', '仅工作人员可进行二次验证', 'Only staff sessions can step up');
+        const r = await identity.stepUp(principal, req.body.code, meta(req));
+        return { elevatedUntil: r.elevatedUntil.toISOString() };
       },
     );
 
@@ -71,7 +108,7 @@ export function staffAuthRoutes(identity: IdentityService, secureCookie: boolean
             200: z
               .object({ secret: z.string(), uri: z.string() })
               .meta({ example: { secret: 'JBSWY3DPEHPK3PXP', uri: 'otpauth://totp/…' } }),
-            409: ErrorSchema,
+            ...errors(409),
           },
         },
       },
@@ -89,11 +126,13 @@ export function staffAuthRoutes(identity: IdentityService, secureCookie: boolean
         schema: {
           tags,
           summary: '修改本人密码 / change own password',
-          body: z.object({
-            oldPassword: z.string().min(1).max(256),
-            newPassword: z.string().min(1).max(256).meta({ example: 'Xin-Mi-Ma-2026!' }),
-          }),
-          response: { 204: z.null(), 401: ErrorSchema },
+          body: z
+            .object({
+              oldPassword: z.string().min(1).max(256),
+              newPassword: z.string().min(1).max(256).meta({ example: 'Xin-Mi-Ma-2026!' }),
+            })
+            .meta({ example: { oldPassword: 'Zheng-Shu-2026!', newPassword: 'Xin-Mi-Ma-2026!' } }),
+          response: { 204: noContent, ...errors(400, 401) },
         },
       },
       async (req, reply) => {
@@ -107,7 +146,7 @@ export function staffAuthRoutes(identity: IdentityService, secureCookie: boolean
     r.post(
       '/api/v1/auth/logout',
       {
-        schema: { tags, summary: '退出登录（吊销会话）/ sign out (revokes the session)', response: { 204: z.null() } },
+        schema: { tags, summary: '退出登录（吊销会话）/ sign out (revokes the session)', response: { 204: noContent } },
       },
       async (req, reply) => {
         if (req.principal) await identity.logout(req.principal, meta(req));
@@ -134,6 +173,9 @@ export function staffAuthRoutes(identity: IdentityService, secureCookie: boolean
                   regionCode: z.string(),
                   roles: z.array(StaffRoleSchema),
                   mfa: z.boolean(),
+                  totpEnabled: z
+                    .boolean()
+                    .meta({ description: '是否已绑定动态验证码（决定二次验证输入验证码还是密码）' }),
                 }),
                 z.object({ kind: z.literal('holder') }),
                 z.object({
@@ -155,9 +197,10 @@ export function staffAuthRoutes(identity: IdentityService, secureCookie: boolean
                   regionCode: '411526',
                   roles: ['registrar'],
                   mfa: true,
+                  totpEnabled: true,
                 },
               }),
-            401: ErrorSchema,
+            ...errors(401),
           },
         },
       },
@@ -185,6 +228,7 @@ export function staffAuthRoutes(identity: IdentityService, secureCookie: boolean
           regionCode: p.regionCode,
           roles: [...p.roles],
           mfa: p.mfa,
+          totpEnabled: u?.totpEnabled ?? false,
         };
       },
     );

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { STAFF_ROLES } from '../../../domain/access.js';
+import { ErrorEnvelope } from '../../../http/openapi.js';
 import { SESSION_COOKIE } from '../sessions.js';
 
 export const meta = (req: FastifyRequest) => ({ ip: req.ip, requestId: req.id });
@@ -34,23 +35,14 @@ export function clearSessionCookie(reply: FastifyReply): void {
   reply.header('set-cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`);
 }
 
-export const ErrorSchema = z
-  .object({
-    error: z.object({
-      code: z.string(),
-      message: z.string(),
-      messageEn: z.string(),
-      field: z.string().optional(),
-      requestId: z.string(),
-    }),
-  })
-  .meta({
-    example: {
-      error: {
-        code: 'UNAUTHENTICATED',
-        message: '用户名或密码错误',
-        messageEn: 'Wrong user name or password',
-        requestId: 'b1c2…',
-      },
+/** The shared error envelope (src/http/openapi.ts), with a sign-in failure as its example. */
+export const ErrorSchema = ErrorEnvelope.meta({
+  example: {
+    error: {
+      code: 'UNAUTHENTICATED',
+      message: '用户名或密码错误',
+      messageEn: 'Wrong user name or password',
+      requestId: 'b1c2…',
     },
-  });
+  },
+});

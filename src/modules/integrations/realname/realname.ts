@@ -1,3 +1,4 @@
+import { type PortsConfig, portsFromEnv } from '../../../config.js';
 import { isValidResidentIdNumber, maskIdNumber, maskName } from '../../privacy/mask.js';
 
 /**
@@ -80,13 +81,13 @@ export class UnconfiguredRealName implements RealNamePort {
   }
 }
 
-export function realNameFromEnv(
+/** BDCERT_REALNAME_URL (+ _TOKEN) selects the HTTP adapter; demo mode falls back to the simulator, production never. */
+export function realNamePort(
   mode: 'demo' | 'production',
-  env: NodeJS.ProcessEnv,
+  cfg: PortsConfig['realName'],
   log?: RealNameLog & { warn?(obj: object, msg: string): void },
 ): RealNamePort {
-  const url = env.BDCERT_REALNAME_URL;
-  if (url) return new HttpRealName(url, env.BDCERT_REALNAME_TOKEN || undefined);
+  if (cfg.url) return new HttpRealName(cfg.url, cfg.token?.reveal());
   if (mode === 'production') {
     log?.warn?.(
       {},
@@ -95,4 +96,13 @@ export function realNameFromEnv(
     return new UnconfiguredRealName();
   }
   return new RealNameSimulator(log);
+}
+
+/** The same from environment variables (validated by the typed configuration). */
+export function realNameFromEnv(
+  mode: 'demo' | 'production',
+  env: NodeJS.ProcessEnv,
+  log?: RealNameLog & { warn?(obj: object, msg: string): void },
+): RealNamePort {
+  return realNamePort(mode, portsFromEnv(env).realName, log);
 }

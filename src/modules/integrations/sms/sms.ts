@@ -1,3 +1,4 @@
+import { type PortsConfig, portsFromEnv } from '../../../config.js';
 import { maskPhone } from '../../privacy/mask.js';
 
 /**
@@ -64,16 +65,24 @@ export class UnconfiguredSms implements SmsPort {
  * BDCERT_SMS_URL (+ BDCERT_SMS_TOKEN) selects the HTTP adapter; without it, demo mode uses the simulator and
  * production gets `UnconfiguredSms` (and a warning), never the simulator.
  */
-export function smsFromEnv(
+export function smsPort(
   mode: 'demo' | 'production',
-  env: NodeJS.ProcessEnv,
+  cfg: PortsConfig['sms'],
   log?: SmsLog & { warn?(obj: object, msg: string): void },
 ): SmsPort {
-  const url = env.BDCERT_SMS_URL;
-  if (url) return new HttpSms(url, env.BDCERT_SMS_TOKEN || undefined);
+  if (cfg.url) return new HttpSms(cfg.url, cfg.token?.reveal());
   if (mode === 'production') {
     log?.warn?.({}, '未配置短信网关 BDCERT_SMS_URL，权利人短信登录不可用 / no SMS gateway: holder sign-in unavailable');
     return new UnconfiguredSms();
   }
   return new SmsSimulator(log);
+}
+
+/** The same from environment variables (validated by the typed configuration: a bad URL is an error, not a default). */
+export function smsFromEnv(
+  mode: 'demo' | 'production',
+  env: NodeJS.ProcessEnv,
+  log?: SmsLog & { warn?(obj: object, msg: string): void },
+): SmsPort {
+  return smsPort(mode, portsFromEnv(env).sms, log);
 }

@@ -1,0 +1,250 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { sm3Hex } from '../crypto/sm3.js';
+import { DomainError } from '../domain/problem.js';
+import { type RenderCertificateOptions, type RenderedCertificate, renderCertificate } from './render.js';
+
+/**
+ * Renders certificates on worker threads so that every core draws (issue 5: ≥ 200/s on 2 cores). A worker does all
+ * of the CPU work — QR codes, layout, font subsets, OFD, SM3 references, zip, PDF — except the SM2 signature itself:
+ * when the sealer needs SignedValue.dat, the worker sends the bytes to be signed (DER of TBS_Sign) to this thread,
+ * which signs them with the SealMaterial's signer and sends the signature back. Private keys therefore never leave
+ * the key store's thread, and a remote signing server or crypto device (HttpKeyStore) works unchanged. Workers get
+ * the seal's public parts (SESeal, certificate, picture) once per seal and keep them.
+ *
+ * Each worker has up to two certificates in flight, so it draws the next one while this thread signs the last.
+ * A crashed worker fails only its own certificates (the sealing loop retries them) and is replaced.
+ */
+export interface RenderPool {
+  readonly size: number;
+  render(o: RenderCertificateOptions): Promise<RenderedCertificate>;
+  /** Starts the workers' fonts loading now rather than on the first certificate. */
+  warm(): Promise<void>;
+  close(): Promise<void>;
+}
+
+// ---- messages (the worker side is render-worker.ts) ----
+export interface SealPart {
+  readonly sealDer: Uint8Array;
+  readonly signerCertDer: Uint8Array;
+  readonly picturePng: Uint8Array;
+  /** Uncompressed SM2 public key of the signer (65 bytes). */
+  readonly publicKey: Uint8Array;
+}
+export type ToWorker =
+  | { readonly type: 'seal'; readonly key: string; readonly seal: SealPart }
+  | {
+      readonly type: 'render';
+      readonly id: number;
+      readonly sealKey: string;
+      readonly options: Omit<RenderCertificateOptions, 'seal'>;
+    }
+  | { readonly type: 'signed'; readonly reqId: number; readonly signature?: Uint8Array; readonly error?: string }
+  | { readonly type: 'warm' };
+export interface WireError {
+  readonly message: string;
+  readonly code?: string;
+  readonly messageEn?: string;
+  readonly field?: string;
+  readonly stack?: string;
+}
+export type FromWorker =
+  | { readonly type: 'sign'; readonly id: number; readonly reqId: number; readonly data: Uint8Array }
+  | { readonly type: 'done'; readonly id: number; readonly result: RenderedCertificate }
+  | { readonly type: 'error'; readonly id: number; readonly error: WireError }
+  | { readonly type: 'warmed' };
+
+export function toWire(e: unknown): WireError {
+  if (e instanceof DomainError)
+    return {
+      message: e.message,
+      code: e.code,
+      messageEn: e.messageEn,
+      ...(e.field ? { field: e.field } : {}),
+      ...(e.stack ? { stack: e.stack } : {}),
+    };
+  if (e instanceof Error) return { message: e.message, ...(e.stack ? { stack: e.stack } : {}) };
+  return { message: String(e) };
+}
+
+function fromWire(w: WireError): Error {
+  const e =
+    w.code && w.messageEn !== undefined
+      ? new DomainError(w.code, w.message, w.messageEn, w.field)
+      : new Error(`render worker: ${w.message}`);
+  if (w.stack) e.stack = w.stack;
+  return e;
+}
+
+/**
+ * One worker per core: the default when the caller passes no size (the configured BDCERT_RENDER_WORKERS, read by
+ * src/config.ts, is passed in by the issuance module).
+ */
+export function defaultPoolSize(): number {
+  return availableParallelism();
+}
+
+function spawn(): Worker {
+  const self = import.meta.url;
+  if (self.endsWith('.ts')) {
+    // Running from source under tsx: a worker does not inherit tsx's loader hooks on Node 20, so the worker first
+    // registers them and then imports the TypeScript entry. Built code (dist/*.js) starts the .js entry directly.
+    const api = import.meta.resolve('tsx/esm/api');
+    const entry = new URL('./render-worker.ts', self).href;
+    const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+    return new Worker(code, { eval: true });
+  }
+  return new Worker(new URL('./render-worker.js', self));
+}
+
+interface Task {
+  readonly id: number;
+  readonly options: RenderCertificateOptions;
+  readonly sealKey: string;
+  readonly resolve: (r: RenderedCertificate) => void;
+  readonly reject: (e: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  readonly seals: Set<string>;
+  readonly inFlight: Map<number, Task>;
+  warmed?: () => void;
+}
+
+const PER_WORKER = 2;
+const SEALS_PER_WORKER = 16;
+
+/** Key of a seal's public parts: by object identity first, the SESeal's digest otherwise (content-addressed). */
+const sealKeys = new WeakMap<Uint8Array, string>();
+function sealKeyOf(sealDer: Uint8Array): string {
+  let k = sealKeys.get(sealDer);
+  if (!k) {
+    k = sm3Hex(sealDer);
+    sealKeys.set(sealDer, k);
+  }
+  return k;
+}
+
+export function createRenderPool(opts: { size?: number } = {}): RenderPool {
+  const size = opts.size ?? defaultPoolSize();
+  if (size === 0) {
+    return { size, render: renderCertificate, warm: async () => {}, close: async () => {} };
+  }
+  let nextId = 1;
+  let closed = false;
+  const queue: Task[] = [];
+  const slots: Slot[] = [];
+
+  const start = (slot?: Slot): Slot => {
+    const s: Slot = slot ?? { worker: spawn(), seals: new Set(), inFlight: new Map() };
+    if (slot) s.worker = spawn();
+    const w = s.worker;
+    w.on('message', (m: FromWorker) => onMessage(s, m));
+    w.on('error', (e) => fail(s, e));
+    w.on('exit', (code) => {
+      if (!closed) fail(s, new Error(`render worker exited (code ${code})`));
+    });
+    // Idle workers never keep the process alive (a render refs its worker until done). After the listeners: adding a
+    // 'message' listener refs the worker's port again.
+    w.unref();
+    return s;
+  };
+
+  const fail = (s: Slot, e: Error) => {
+    if (closed) return;
+    const tasks = [...s.inFlight.values()];
+    s.inFlight.clear();
+    s.seals.clear();
+    s.worker.removeAllListeners();
+    void s.worker.terminate();
+    start(s);
+    for (const t of tasks) t.reject(e);
+    pump();
+  };
+
+  const onMessage = (s: Slot, m: FromWorker) => {
+    if (m.type === 'warmed') {
+      s.warmed?.();
+      return;
+    }
+    const task = s.inFlight.get(m.id);
+    if (!task) return;
+    if (m.type === 'sign') {
+      task.options.seal.signer.sign(m.data).then(
+        (signature) => s.worker.postMessage({ type: 'signed', reqId: m.reqId, signature } satisfies ToWorker),
+        (e: unknown) =>
+          s.worker.postMessage({
+            type: 'signed',
+            reqId: m.reqId,
+            error: e instanceof Error ? e.message : String(e),
+          } satisfies ToWorker),
+      );
+      return;
+    }
+    s.inFlight.delete(m.id);
+    if (s.inFlight.size === 0) s.worker.unref();
+    if (m.type === 'done') task.resolve(m.result);
+    else task.reject(fromWire(m.error));
+    pump();
+  };
+
+  const pump = () => {
+    while (queue.length) {
+      // the least busy worker, if any has room
+      let best: Slot | undefined;
+      for (const s of slots)
+        if (s.inFlight.size < PER_WORKER && (!best || s.inFlight.size < best.inFlight.size)) best = s;
+      if (!best) return;
+      const task = queue.shift()!;
+      const { seal, ...options } = task.options;
+      if (!best.seals.has(task.sealKey)) {
+        if (best.seals.size >= SEALS_PER_WORKER) best.seals.clear(); // the worker forgets the same way
+        best.seals.add(task.sealKey);
+        const part: SealPart = {
+          sealDer: seal.sealDer,
+          signerCertDer: seal.signerCertDer,
+          picturePng: seal.picturePng,
+          publicKey: seal.signer.publicKey.toRaw(),
+        };
+        best.worker.postMessage({ type: 'seal', key: task.sealKey, seal: part } satisfies ToWorker);
+      }
+      best.inFlight.set(task.id, task);
+      best.worker.ref();
+      best.worker.postMessage({ type: 'render', id: task.id, sealKey: task.sealKey, options } satisfies ToWorker);
+    }
+  };
+
+  for (let i = 0; i < size; i++) slots.push(start());
+
+  return {
+    size,
+    render(options) {
+      if (closed) return Promise.reject(new Error('render pool is closed'));
+      return new Promise<RenderedCertificate>((resolve, reject) => {
+        queue.push({ id: nextId++, options, sealKey: sealKeyOf(options.seal.sealDer), resolve, reject });
+        pump();
+      });
+    },
+    async warm() {
+      await Promise.all(
+        slots.map((s) =>
+          new Promise<void>((resolve) => {
+            s.warmed = resolve;
+            s.worker.ref();
+            s.worker.postMessage({ type: 'warm' } satisfies ToWorker);
+          }).then(() => {
+            if (s.inFlight.size === 0) s.worker.unref();
+          }),
+        ),
+      );
+    },
+    async close() {
+      closed = true;
+      const err = new Error('render pool is closed');
+      for (const t of queue.splice(0)) t.reject(err);
+      for (const s of slots) for (const t of s.inFlight.values()) t.reject(err);
+      await Promise.all(slots.map((s) => s.worker.terminate()));
+    },
+  };
+}

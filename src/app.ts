@@ -33,9 +33,14 @@ export interface StartOptions {
   readonly background?: boolean;
 }
 
-export async function openConfiguredStore(config: Config): Promise<Store> {
+export async function openConfiguredStore(config: Config, onConnectionError?: (err: Error) => void): Promise<Store> {
   mkdirSync(config.dataDir, { recursive: true });
-  return openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
+  return openStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.dbPoolSize,
+    onConnectionError,
+  });
 }
 
 export async function startApp(config: Config, opts: StartOptions = {}): Promise<RunningApp> {
@@ -43,10 +48,15 @@ export async function startApp(config: Config, opts: StartOptions = {}): Promise
   const background = opts.background ?? true;
   const owner = background && config.databaseUrl ? ownerMigrationFromEnv(opts.env ?? process.env) : undefined;
   if (owner) await migrateAsOwner(owner);
-  const store = await openConfiguredStore(config);
+  const log = opts.logger === false ? createLogger('silent') : createLogger(config.logLevel);
+  const store = await openConfiguredStore(config, (err) =>
+    log.warn(
+      { err: err.message },
+      '数据库连接中断，将重新连接 / a database connection was lost; the next query reconnects',
+    ),
+  );
   try {
     if (background && !owner) await migrateToLatest(store.db);
-    const log = opts.logger === false ? createLogger('silent') : createLogger(config.logLevel);
     if (store.kind === 'postgres') {
       const g = await auditGuard(store.db);
       // Issue 7 §5: on PostgreSQL the application role must not be able to change the audit log; say so loudly.

@@ -30,6 +30,11 @@ export interface OpenStoreOptions {
   /** Where PGlite keeps its files (`<dataDir>/pg`); `memory://` for a throw-away database. */
   readonly dataDir?: string;
   readonly poolSize?: number;
+  /**
+   * Called when an idle pooled connection fails (the server restarted, an administrator terminated it). The pool has
+   * already dropped that connection; the next query opens a new one. Default: a process warning.
+   */
+  readonly onConnectionError?: (err: Error) => void;
 }
 
 // Dates come back as Date, bigint (int8) as string by default in node-postgres; we keep int8 as string on purpose
@@ -39,7 +44,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   if (opts.databaseUrl) {
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return makeStore(db, pool, 'postgres', redactUrl(opts.databaseUrl), async () => {});
+    return makeStore(db, pool, 'postgres', redactUrl(opts.databaseUrl), async () => {}, opts.onConnectionError);
   }
   const dataDir = opts.dataDir ?? 'memory://';
   let pgliteDir: string | undefined;
@@ -50,9 +55,16 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   const pglite = pgliteDir ? await PGlite.create(pgliteDir) : await PGlite.create();
   const pool = new pg.Pool(createPgConfig(pglite) as unknown as pg.PoolConfig);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return makeStore(db, pool, 'pglite', pgliteDir ?? 'memory://', async () => {
-    await pglite.close();
-  });
+  return makeStore(
+    db,
+    pool,
+    'pglite',
+    pgliteDir ?? 'memory://',
+    async () => {
+      await pglite.close();
+    },
+    opts.onConnectionError,
+  );
 }
 
 function makeStore(
@@ -61,8 +73,27 @@ function makeStore(
   kind: StoreKind,
   location: string,
   closeEngine: () => Promise<void>,
+  onConnectionError: ((err: Error) => void) | undefined,
 ): Store {
   let closed = false;
+  // node-postgres re-emits an idle client's error on the pool; with no listener that is an uncaught exception that
+  // ends the process (a PostgreSQL restart would take bdcert down). The pool has already discarded the client.
+  pool.on('error', (err) => {
+    if (closed) return; // the server ending connections we are closing anyway
+    if (onConnectionError) onConnectionError(err);
+    else process.emitWarning(`database connection lost: ${err.message}`, 'BdcertDatabaseWarning');
+  });
+  // pg-pool's end() resolves once its clients are *asked* to end, not when their sockets are closed; count them so
+  // close() returns only when no connection is left (a caller may drop the database or exit right after).
+  let live = 0;
+  let drained: (() => void) | undefined;
+  pool.on('connect', () => {
+    live++;
+  });
+  pool.on('remove', () => {
+    live--;
+    if (live <= 0) drained?.();
+  });
   return {
     db,
     pool,
@@ -79,7 +110,10 @@ function makeStore(
     async close() {
       if (closed) return;
       closed = true;
+      const allGone = live > 0 ? new Promise<void>((r) => (drained = r)) : Promise.resolve();
       await db.destroy(); // ends the pool
+      // Bounded: a socket that never reports its end must not hang shutdown.
+      await Promise.race([allGone, new Promise<void>((r) => setTimeout(r, 5000).unref())]);
       await closeEngine();
     },
   };

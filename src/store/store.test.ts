@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { openTestStore, TEST_BACKEND, type TestStore } from '../../test/support/store.js';
+import pg from 'pg';
+import { createTestDatabaseUrl, openTestStore, TEST_BACKEND, type TestStore } from '../../test/support/store.js';
 import { openStore } from './database.js';
 import { migrateToLatest } from './migrate.js';
 import { appendOutbox } from './outbox.js';
@@ -72,6 +73,42 @@ describe('store [pglite on disk]', () => {
       await b.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe(`store [${TEST_BACKEND}] lost connections`, () => {
+  test('an idle connection the server terminates is reported, not thrown; the next query reconnects; close() waits for every socket', async (t) => {
+    const admin = process.env.BDCERT_TEST_PG_URL;
+    if (!admin) {
+      t.skip('PostgreSQL only: PGlite is in-process, its one connection cannot be terminated by a server');
+      return;
+    }
+    const pgdb = await createTestDatabaseUrl();
+    assert.ok(pgdb);
+    const lost: Error[] = [];
+    const s = await openStore({ databaseUrl: pgdb.url, poolSize: 3, onConnectionError: (e) => lost.push(e) });
+    const c = new pg.Client({ connectionString: admin });
+    await c.connect();
+    const dbName = new URL(pgdb.url).pathname.slice(1);
+    try {
+      // Three connections in the pool, all idle afterwards.
+      await Promise.all([1, 2, 3].map(() => sql`select pg_sleep(0.05)`.execute(s.db)));
+      const killed = await c.query(
+        'select count(*)::int as n from (select pg_terminate_backend(pid) from pg_stat_activity where datname = $1) k',
+        [dbName],
+      );
+      assert.equal(killed.rows[0]?.n, 3);
+      for (let i = 0; i < 50 && lost.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(lost.length, 3, 'each terminated idle connection reaches onConnectionError');
+      assert.match(lost[0]!.message, /terminat/);
+      assert.equal(await s.ping(), true, 'a new connection serves the next query');
+    } finally {
+      await s.close();
+      const left = await c.query('select count(*)::int as n from pg_stat_activity where datname = $1', [dbName]);
+      assert.equal(left.rows[0]?.n, 0, 'close() returned with no connection left on the server');
+      await c.end();
+      await pgdb.drop();
     }
   });
 });

@@ -148,6 +148,11 @@ interface AxeViolation {
  * of WCAG 2.x A/AA and axe's best practices; the full list goes to test-results/browser/axe-<name>.json.
  */
 export async function checkA11y(page: Page, name: string): Promise<void> {
+  // Let finite animations end first (Ant Design's popups and modals leave by CSS motion): a closing dropdown still in
+  // view would be judged half-gone. Endless ones (spinners) are not waited for.
+  await page.evaluate(
+    'Promise.all(document.getAnimations().filter((a) => a.effect?.getTiming().iterations !== Infinity).map((a) => a.finished.catch(() => undefined)))',
+  );
   await page.addScriptTag({ path: AXE });
   // A string expression: it runs in the page, where the injected script defined the global `axe`.
   const violations = await page.evaluate(

@@ -337,8 +337,11 @@ describe('web UI in Chromium: clerk, admin, auditor, holder, bank, public verifi
       await dialog.getByLabel('每日签章时间').fill('17:30');
       await page.locator('.ant-select-item-option', { hasText: '17:30' }).click();
       await page.keyboard.press('Escape');
+      // The options list has no accessible name of its own (rc-select): it must be closed, not closing, before axe.
+      await page.locator('.ant-select-dropdown').last().waitFor({ state: 'hidden' });
       await dialog.getByRole('button', { name: /保\s*存/ }).click();
-      await page.getByText('17:30').first().waitFor();
+      await dialog.waitFor({ state: 'hidden' });
+      await page.getByRole('table').getByText('17:30').first().waitFor();
     }
     await checkA11y(page, 'agencies');
     await shot(page, 'console-agencies', { docs: true });

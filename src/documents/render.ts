@@ -6,7 +6,7 @@ import { sealPackage } from './ofd/seal.js';
 import { buildOfdPackage } from './ofd/writer.js';
 import { CONVENIENCE_NOTE, FOOTER_ROLE, renderPdf } from './pdf/index.js';
 import { renderInfoQr } from './qr/info.js';
-import { renderQueryQr } from './qr/query.js';
+import { renderQueryQrLayered } from './qr/query.js';
 
 /**
  * One call from face data to the sealed OFD and its PDF convenience copy, both drawn from the same page model.
@@ -40,9 +40,15 @@ export interface RenderedCertificate {
 }
 
 export async function renderCertificate(o: RenderCertificateOptions): Promise<RenderedCertificate> {
-  const query = renderQueryQr(o.face.queryQr, { sizeMm: 24 });
+  // The query QR in two layers (a 1-bit symbol and the shared mark picture over it): the same page, less to compress.
+  const query = renderQueryQrLayered(o.face.queryQr, { sizeMm: 24 });
   const info = renderInfoQr(o.face.infoQr, { sizeMm: 24 });
-  let doc = layoutCertificate(o.face, { queryQrPng: query.png, infoQrPng: info.png, meta: o.meta });
+  let doc = layoutCertificate(o.face, {
+    queryQrPng: query.qr.png,
+    queryQrMark: { ...query.mark, qrWidthPx: query.qr.widthPx },
+    infoQrPng: info.png,
+    meta: o.meta,
+  });
   if (o.cancelled) doc = watermarkCancelled(doc, o.cancelled.note);
   if (o.annotation) doc = annotate(doc, o.annotation);
   // The OFD's serif subset also carries the PDF footer's characters, so the PDF reuses the OFD's subsets.

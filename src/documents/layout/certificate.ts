@@ -12,6 +12,17 @@ import { centred, DEFAULT_TABLE, flowTable, line, MARGIN, PAGE_H, PAGE_W, RED, t
  */
 export interface LayoutOptions {
   readonly queryQrPng: Uint8Array;
+  /**
+   * The registration mark drawn over the query QR's centre, when the QR picture does not carry it itself
+   * (`renderQueryQrLayered`): its picture and where it sits, in pixels of the QR picture `qrWidthPx` wide.
+   */
+  readonly queryQrMark?: {
+    readonly png: Uint8Array;
+    readonly xPx: number;
+    readonly yPx: number;
+    readonly sidePx: number;
+    readonly qrWidthPx: number;
+  };
   readonly infoQrPng: Uint8Array;
   /** 颁发时间 printed under the seal; the registration date when absent. */
   readonly issuedOn?: string;
@@ -58,8 +69,23 @@ function qrItems(o: LayoutOptions): PageItem[] {
     png: o.infoQrPng,
     role: 'qr-info',
   };
+  const mk = o.queryQrMark;
+  const mark: ImageItem[] = mk
+    ? [
+        {
+          kind: 'image',
+          xMm: q.xMm + (QR * mk.xPx) / mk.qrWidthPx,
+          yMm: q.yMm + (QR * mk.yPx) / mk.qrWidthPx,
+          wMm: (QR * mk.sidePx) / mk.qrWidthPx,
+          hMm: (QR * mk.sidePx) / mk.qrWidthPx,
+          png: mk.png,
+          role: 'mark',
+        },
+      ]
+    : [];
   return [
     q,
+    ...mark,
     i,
     text(MARGIN - 6, y + QR + 3.5, '查询二维码', 2.4),
     text(MARGIN - 6 + QR + 3, y + QR + 3.5, '信息二维码', 2.4),

@@ -21,6 +21,7 @@ export {
   type QrImage,
   type QueryQrOptions,
   renderQueryQr,
+  renderQueryQrLayered,
   TOKEN_BYTES,
   tokenFromUrl,
   verificationUrl,

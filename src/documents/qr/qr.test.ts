@@ -16,6 +16,7 @@ import {
   registrationMarkSvg,
   renderInfoQr,
   renderQueryQr,
+  renderQueryQrLayered,
   tokenFromUrl,
   verificationUrl,
   verifyInfoQr,
@@ -70,6 +71,34 @@ describe('查询二维码', () => {
     const share = blue / (png.width * png.height);
     assert.ok(share > 0.01 && share < 0.06, `mark share ${share}`);
     assert.deepEqual(zbarDecode(img.png), [url]);
+  });
+
+  test('the layered form (1-bit symbol + shared mark picture over it) shows exactly the one-picture form', () => {
+    const url = verificationUrl(BASE, mintVerificationToken());
+    const one = PNG.sync.read(Buffer.from(renderQueryQr(url, { sizeMm: 24 }).png));
+    const { qr, mark } = renderQueryQrLayered(url, { sizeMm: 24 });
+    const sym = PNG.sync.read(Buffer.from(qr.png));
+    const top = PNG.sync.read(Buffer.from(mark.png));
+    assert.equal(sym.width, one.width);
+    assert.equal(top.width, mark.sidePx);
+    assert.ok(mark.xPx > 0 && mark.xPx + mark.sidePx < sym.width, 'the mark lies inside the symbol');
+    // Composite: the mark picture is opaque (over white), so it replaces the symbol's pixels where it lies.
+    let differ = 0;
+    for (let y = 0; y < sym.height; y++)
+      for (let x = 0; x < sym.width; x++) {
+        const inMark = x >= mark.xPx && x < mark.xPx + mark.sidePx && y >= mark.yPx && y < mark.yPx + mark.sidePx;
+        const src = inMark ? top : sym;
+        const i = inMark ? ((y - mark.yPx) * top.width + (x - mark.xPx)) * 4 : (y * sym.width + x) * 4;
+        const j = (y * one.width + x) * 4;
+        for (let c = 0; c < 3; c++) if (src.data[i + c] !== one.data[j + c]) differ++;
+      }
+    assert.equal(differ, 0, 'pixel for pixel the same picture');
+    // The 1-bit symbol alone still reads (the mark is a picture over it, not needed to scan), and the mark's bytes
+    // are one shared object per size: the same in every certificate, hashed once.
+    assert.deepEqual(zbarDecode(qr.png), [url]);
+    const again = renderQueryQrLayered(verificationUrl(BASE, mintVerificationToken()), { sizeMm: 24 });
+    assert.equal(again.mark.png, mark.png);
+    assert.ok(qr.png.length < renderQueryQr(url, { sizeMm: 24 }).png.length / 2);
   });
 
   test('a mark too large for H correction is refused', () => {

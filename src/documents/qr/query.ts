@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { shareDigest } from '../digests.js';
 import { encodePng } from '../png.js';
 import { registrationMarkOverWhite } from './mark.js';
-import { QUIET_ZONE, qrIndexedRows, qrMatrix, qrScale } from './raster.js';
+import { QUIET_ZONE, qrGrayRows, qrIndexedRows, qrMatrix, qrScale } from './raster.js';
 
 /**
  * 查询二维码 (query QR; Henan 附件2 requires it, Huangchuan 1.3 puts it top-left with the registration mark in the
@@ -54,11 +55,16 @@ export interface QueryQrOptions {
   readonly markFraction?: number;
 }
 
-/**
- * The query QR as PNG: error correction H (recovers ~30% of codewords), the registration mark over the centre
- * covering ~6% of the symbol's area by default — well inside what H tolerates, and finder/timing patterns untouched.
- */
-export function renderQueryQr(url: string, opts: QueryQrOptions = {}): QrImage {
+/** Where the registration mark sits in a query QR picture, in its pixels (square, `side` wide). */
+export interface QueryQrMark {
+  readonly png: Uint8Array;
+  readonly xPx: number;
+  readonly yPx: number;
+  readonly sidePx: number;
+}
+
+/** Geometry shared by both forms of the query QR: the symbol, its scale and the centre pad under the mark. */
+function queryGeometry(url: string, opts: QueryQrOptions) {
   const fraction = opts.markFraction ?? 0.24;
   if (fraction <= 0 || fraction > 0.3) throw new Error('markFraction must be in (0, 0.3]');
   const m = qrMatrix(url, 'H');
@@ -67,33 +73,81 @@ export function renderQueryQr(url: string, opts: QueryQrOptions = {}): QrImage {
   let pad = Math.round(m.size * fraction);
   if (pad % 2 === 0) pad -= 1;
   const start = (m.size - pad) / 2;
-  const x0 = (start + QUIET_ZONE) * scale;
-  const side = pad * scale;
+  return { m, scale, widthPx, x0: (start + QUIET_ZONE) * scale, side: pad * scale };
+}
+
+/** The mark over white as an 8-bit palette picture (indices of `index`, added as met). */
+function markIndices(side: number, index: Map<number, number>): Uint8Array {
+  const mark = registrationMarkOverWhite(side);
+  const out = new Uint8Array(side * side);
+  for (let k = 0; k < out.length; k++) {
+    const rgb = mark[k]!;
+    let i = index.get(rgb);
+    if (i === undefined) {
+      i = index.size;
+      index.set(rgb, i);
+    }
+    out[k] = i & 0xff;
+  }
+  return out;
+}
+
+function paletteOf(index: Map<number, number>): Uint8Array {
+  const palette = new Uint8Array(index.size * 3);
+  for (const [rgb, k] of index) palette.set([rgb >> 16, (rgb >> 8) & 0xff, rgb & 0xff], k * 3);
+  return palette;
+}
+
+const markPngs = new Map<number, Uint8Array>();
+/** The mark alone at `side` pixels, made once per size; its SM3 is remembered (the same bytes in every OFD). */
+function markPng(side: number): Uint8Array {
+  let png = markPngs.get(side);
+  if (png) return png;
+  const index = new Map<number, number>([[0xffffff, 0]]);
+  const px = markIndices(side, index);
+  if (index.size > 256) throw new Error('registration mark: more colours than a PNG palette holds');
+  const rows = new Uint8Array((side + 1) * side);
+  for (let y = 0; y < side; y++) rows.set(px.subarray(y * side, (y + 1) * side), y * (side + 1) + 1);
+  png = encodePng({ kind: 'indexed8', width: side, height: side, palette: paletteOf(index), rows });
+  shareDigest(png);
+  if (markPngs.size > 16) markPngs.clear();
+  markPngs.set(side, png);
+  return png;
+}
+
+/**
+ * The query QR for certificate files, in two layers: the symbol as a 1-bit picture (like the 信息二维码) and the
+ * registration mark as a picture of its own, the same bytes for every certificate, placed over the centre. The page
+ * shows exactly what `renderQueryQr` draws as one picture, at an eighth of the pixel data to compress per
+ * certificate (the palette picture of the whole symbol was about half of a certificate's PNG work).
+ */
+export function renderQueryQrLayered(url: string, opts: QueryQrOptions = {}): { qr: QrImage; mark: QueryQrMark } {
+  const { m, scale, widthPx, x0, side } = queryGeometry(url, opts);
+  const png = encodePng({ kind: 'gray1', width: widthPx, height: widthPx, rows: qrGrayRows(m, scale) });
+  return {
+    qr: { png, widthPx, version: m.version, modules: m.size },
+    mark: { png: markPng(side), xPx: x0, yPx: x0, sidePx: side },
+  };
+}
+
+/**
+ * The query QR as PNG: error correction H (recovers ~30% of codewords), the registration mark over the centre
+ * covering ~6% of the symbol's area by default — well inside what H tolerates, and finder/timing patterns untouched.
+ */
+export function renderQueryQr(url: string, opts: QueryQrOptions = {}): QrImage {
+  const { m, scale, widthPx, x0, side } = queryGeometry(url, opts);
   // 8-bit palette picture: index 0 white, 1 black, then the mark's colours (composited over the white pad).
   const rows = qrIndexedRows(m, scale);
   const stride = widthPx + 1;
-  const mark = registrationMarkOverWhite(side);
   const index = new Map<number, number>([
     [0xffffff, 0],
     [0x000000, 1],
   ]);
-  for (let y = 0; y < side; y++) {
-    const o = (x0 + y) * stride + 1 + x0;
-    for (let x = 0; x < side; x++) {
-      const rgb = mark[y * side + x]!;
-      let k = index.get(rgb);
-      if (k === undefined) {
-        k = index.size;
-        index.set(rgb, k);
-      }
-      rows[o + x] = k & 0xff;
-    }
-  }
+  const mark = markIndices(side, index);
+  for (let y = 0; y < side; y++) rows.set(mark.subarray(y * side, (y + 1) * side), (x0 + y) * stride + 1 + x0);
   let png: Uint8Array;
   if (index.size <= 256) {
-    const palette = new Uint8Array(index.size * 3);
-    for (const [rgb, k] of index) palette.set([rgb >> 16, (rgb >> 8) & 0xff, rgb & 0xff], k * 3);
-    png = encodePng({ kind: 'indexed8', width: widthPx, height: widthPx, palette, rows });
+    png = encodePng({ kind: 'indexed8', width: widthPx, height: widthPx, palette: paletteOf(index), rows });
   } else {
     // A mark with more colours than a palette holds (a large custom size): plain RGB from the same indices.
     const colours = [...index.keys()];

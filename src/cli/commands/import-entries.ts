@@ -27,7 +27,8 @@ export function register(program: Command): void {
       const { seedDemo } = await import('../../modules/demo/seed.js');
       const { importEntries } = await import('../../modules/imports/entries.js');
       const { defaultRejectsPath, rejectsPathProblem } = await import('../../modules/imports/rejects.js');
-      const catalog = await import('../../modules/catalog/repository.js');
+      const { resolveAgency } = await import('../catalog-cli.js');
+      const { DomainError } = await import('../../domain/problem.js');
       const rejectsPath = o.rejects ?? defaultRejectsPath(file);
       const wrongFormat = rejectsPathProblem(file, rejectsPath);
       if (wrongFormat) {
@@ -41,9 +42,11 @@ export function register(program: Command): void {
         await migrateToLatest(store.db);
         const services = await createServices(config, store);
         await seedDemo(config, store);
-        const agency = (await catalog.listAgencies(store.db)).find(
-          (a) => a.region_code === o.agency || a.uscc === o.agency,
-        );
+        // The same lookup as the catalog commands: id, 统一社会信用代码 or 行政区划代码.
+        const agency = await resolveAgency(store, o.agency).catch((e: unknown) => {
+          if (e instanceof DomainError) return undefined;
+          throw e;
+        });
         if (!agency) {
           console.error(`找不到登记机构 ${o.agency} / agency not found`);
           process.exitCode = 2;

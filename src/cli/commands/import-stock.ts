@@ -39,7 +39,8 @@ export function register(program: Command): void {
         const { seedDemo } = await import('../../modules/demo/seed.js');
         const { importStock } = await import('../../modules/imports/stock.js');
         const { startBatch, runBatch, unfinishedBatches } = await import('../../modules/issuance/sealing.js');
-        const catalog = await import('../../modules/catalog/repository.js');
+        const { resolveAgency } = await import('../catalog-cli.js');
+        const { DomainError } = await import('../../domain/problem.js');
         const { defaultRejectsPath, rejectsPathProblem } = await import('../../modules/imports/rejects.js');
         const { kindFromName } = await import('../../domain/field-names.js');
         const rejectsPath = o.rejects ?? defaultRejectsPath(file);
@@ -67,9 +68,11 @@ export function register(program: Command): void {
           await migrateToLatest(store.db);
           const services = await createServices(config, store);
           await seedDemo(config, store);
-          const agency = (await catalog.listAgencies(store.db)).find(
-            (a) => a.region_code === o.agency || a.uscc === o.agency,
-          );
+          // The same lookup as the catalog commands: id, 统一社会信用代码 or 行政区划代码.
+          const agency = await resolveAgency(store, o.agency).catch((e: unknown) => {
+            if (e instanceof DomainError) return undefined;
+            throw e;
+          });
           if (!agency) {
             console.error(`找不到登记机构 ${o.agency} / agency not found`);
             process.exitCode = 2;

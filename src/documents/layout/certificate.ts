@@ -2,6 +2,7 @@ import type { FaceData, PropertyCertificateFace, RegistrationProofFace } from '.
 import { formatUnitNumber } from '../../domain/validators/unit-number.js';
 import { checkCoverage } from '../fonts.js';
 import type { DocumentModel, ImageItem, PageItem, PageModel, SealAnchor } from '../page-model.js';
+import type { QueryQrMark } from '../qr/query.js';
 import { figurePage } from './figure.js';
 import { centred, DEFAULT_TABLE, flowTable, line, MARGIN, PAGE_H, PAGE_W, RED, type Row, text, wrap } from './flow.js';
 
@@ -16,13 +17,7 @@ export interface LayoutOptions {
    * The registration mark drawn over the query QR's centre, when the QR picture does not carry it itself
    * (`renderQueryQrLayered`): its picture and where it sits, in pixels of the QR picture `qrWidthPx` wide.
    */
-  readonly queryQrMark?: {
-    readonly png: Uint8Array;
-    readonly xPx: number;
-    readonly yPx: number;
-    readonly sidePx: number;
-    readonly qrWidthPx: number;
-  };
+  readonly queryQrMark?: QueryQrMark & { readonly qrWidthPx: number };
   readonly infoQrPng: Uint8Array;
   /** 颁发时间 printed under the seal; the registration date when absent. */
   readonly issuedOn?: string;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
 import { PNG } from 'pngjs';
 import QRCode from 'qrcode';
@@ -21,7 +22,16 @@ import {
   verificationUrl,
   verifyInfoQr,
 } from './index.js';
-import { qrMatrix } from './raster.js';
+import { maskScores, qrMatrix } from './raster.js';
+
+/** qrcode's own penalty rules (lib/core/mask-pattern.js; not part of its typed API): the reference for ours. */
+interface BitMatrixLike {
+  readonly size: number;
+}
+const qrcodeMask = createRequire(import.meta.url)('qrcode/lib/core/mask-pattern.js') as Record<
+  'getPenaltyN1' | 'getPenaltyN2' | 'getPenaltyN3' | 'getPenaltyN4',
+  (m: BitMatrixLike) => number
+>;
 
 const BASE = 'https://bdc.example.gov.cn/ecert';
 const FACTS: InfoQrFacts = {
@@ -199,6 +209,30 @@ describe('QR symbols and pictures', () => {
         assert.deepEqual(mine.modules, ref.modules.data, `${level} ${text.length} characters`);
       }
     }
+  });
+
+  test('every candidate mask scores what qrcode scores it (N1 + N2 + N3 + N4 on the masked symbol)', () => {
+    let compared = 0;
+    for (let i = 0; i < 60; i++) {
+      const text = randomBytes(1 + ((i * 13) % 700)).toString('base64url');
+      for (const level of ['L', 'M', 'Q', 'H'] as const) {
+        const mine = maskScores(text, level);
+        for (let p = 0; p < 8; p++) {
+          const { modules } = QRCode.create([{ data: new TextEncoder().encode(text), mode: 'byte' }], {
+            errorCorrectionLevel: level,
+            maskPattern: p as QRCode.QRCodeMaskPattern,
+          });
+          const ref =
+            qrcodeMask.getPenaltyN1(modules) +
+            qrcodeMask.getPenaltyN2(modules) +
+            qrcodeMask.getPenaltyN3(modules) +
+            qrcodeMask.getPenaltyN4(modules);
+          assert.equal(mine[p], ref, `mask ${p}, ${level}, ${text.length} characters (version ${modules.size})`);
+          compared++;
+        }
+      }
+    }
+    assert.equal(compared, 60 * 4 * 8);
   });
 
   test('the PNGs are 1-bit grey (信息二维码) and 8-bit palette (查询二维码), and the PDF can carry them undecoded', () => {

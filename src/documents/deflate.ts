@@ -16,6 +16,13 @@ function windowBitsFor(length: number): number {
   return bits;
 }
 
+/**
+ * The level for a certificate's page XML (OFD) and content streams (PDF). zlib's levels 1–3 match greedily, 4–9
+ * lazily: on the 35 KB of XML of a sample certificate level 6 wrote 5,951 bytes in 0.39–0.56 ms, level 3 6,410 bytes
+ * in 0.18–0.21 ms (.tmp measurement, 2026-12-03) — 0.2 % more file for half the time.
+ */
+export const PART_LEVEL = 3;
+
 /** A zlib stream (RFC 1950: PNG IDAT, PDF FlateDecode). */
 export function deflateZlib(data: Uint8Array, level: number): Uint8Array {
   return deflateSync(data, { level, windowBits: windowBitsFor(data.length) });

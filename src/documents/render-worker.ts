@@ -1,6 +1,5 @@
 import { parentPort } from 'node:worker_threads';
 import { Sm2PublicKey, type Sm2Signer } from '../crypto/sm2.js';
-import { sm3Hex } from '../crypto/sm3.js';
 import { fontChain, subsetFace } from './fonts.js';
 import type { FromWorker, SealPart, ToWorker } from './pool.js';
 import { toWire } from './pool.js';
@@ -65,8 +64,8 @@ port.on('message', (m: ToWorker) => {
       (r) => {
         const ofd = own(r.ofd);
         const pdf = own(r.pdf);
-        // The blob store names files by SM3: hashing here keeps 300 KB per certificate off the pool's thread.
-        const result = { ofd, pdf, pages: r.pages, ofdSm3: sm3Hex(ofd), pdfSm3: sm3Hex(pdf) };
+        // The blob store names files by SM3: renderCertificate computed it here, off the pool's thread.
+        const result = { ofd, pdf, pages: r.pages, ofdSm3: r.ofdSm3, pdfSm3: r.pdfSm3 };
         post({ type: 'done', id: m.id, result }, [ofd.buffer as ArrayBuffer, pdf.buffer as ArrayBuffer]);
       },
       (e: unknown) => post({ type: 'error', id: m.id, error: toWire(e) }),

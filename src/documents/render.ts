@@ -1,5 +1,6 @@
 import type { Sm2Signer } from '../crypto/sm2.js';
 import type { FaceData } from '../domain/face-data.js';
+import { digestHexOf } from './digests.js';
 import { sharedFontSource } from './fonts.js';
 import { annotate, layoutCertificate, watermarkCancelled } from './layout/certificate.js';
 import { sealPackage } from './ofd/seal.js';
@@ -34,9 +35,9 @@ export interface RenderedCertificate {
   readonly ofd: Uint8Array;
   readonly pdf: Uint8Array;
   readonly pages: number;
-  /** SM3 (hex) of each file, when the renderer computed it anyway (the pool's workers: the blob store's name). */
-  readonly ofdSm3?: string;
-  readonly pdfSm3?: string;
+  /** SM3 (hex) of each file: the blob store's name. From the shared prefix's state (digests.ts), so cheap here. */
+  readonly ofdSm3: string;
+  readonly pdfSm3: string;
 }
 
 export async function renderCertificate(o: RenderCertificateOptions): Promise<RenderedCertificate> {
@@ -67,5 +68,5 @@ export async function renderCertificate(o: RenderCertificateOptions): Promise<Re
     pageIds: pkg.pageIds,
   });
   const pdf = await renderPdf(doc, { fonts: sharedFontSource, sealPng: o.seal.picturePng, createdAt: o.time });
-  return { ofd, pdf, pages: doc.pages.length };
+  return { ofd, pdf, pages: doc.pages.length, ofdSm3: digestHexOf(ofd), pdfSm3: digestHexOf(pdf) };
 }

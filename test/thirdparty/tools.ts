@@ -67,6 +67,18 @@ export function pdfInfo(pdf: Uint8Array): string {
   });
 }
 
+/** qpdf's structural check (cross-reference table, object syntax, every stream decoded): its output; throws on errors. */
+export function qpdfCheck(pdf: Uint8Array): string {
+  return withTmp((dir) => {
+    const f = join(dir, 'in.pdf');
+    writeFileSync(f, pdf);
+    const r = spawnSync('qpdf', ['--check', f], { encoding: 'utf8' });
+    // exit 0: no errors, 3: warnings only — both fail here, a warning means qpdf had to repair something
+    if (r.status !== 0 || r.stderr) throw new Error(`qpdf --check (exit ${r.status}): ${r.stdout}${r.stderr}`);
+    return r.stdout;
+  });
+}
+
 export const CHROMIUM = '/usr/bin/chromium';
 
 /**

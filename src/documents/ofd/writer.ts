@@ -1,6 +1,7 @@
 import { crc32 } from 'node:zlib';
 import { strToU8 } from 'fflate';
-import { deflateRaw } from '../deflate.js';
+import { deflateRaw, PART_LEVEL } from '../deflate.js';
+import { identityOf, isShared, type SharedPrefix, sharedPrefix, sharePrefix } from '../digests.js';
 import { advanceEm, type CommonSubset, commonSubset, fontChain, splitRuns, subsetFace } from '../fonts.js';
 import type { DocumentModel, FontRole, ImageItem, PageItem, PathItem, Rgb, TextItem } from '../page-model.js';
 import { esc, NS, n, XML_DECL } from './xml.js';
@@ -65,11 +66,14 @@ interface FontUse {
   id: number;
 }
 type Commons = ReadonlyMap<FontRole, CommonSubset>;
+type FontRun = { key: string; face: number; text: string };
+/** Each text item's runs, made once: the resource pass and the page pass both need them. */
+type RunsOf = Map<TextItem, FontRun[]>;
 
 /** Runs of one font resource each: the chain's faces (fallbacks), the primary face split into common and own. */
-function fontRuns(text: string, role: FontRole, commons: Commons): { key: string; face: number; text: string }[] {
+function fontRuns(text: string, role: FontRole, commons: Commons): FontRun[] {
   const common = commons.get(role);
-  const out: { key: string; face: number; text: string }[] = [];
+  const out: FontRun[] = [];
   for (const run of splitRuns(text, role)) {
     if (run.face !== 0 || !common) {
       out.push({ key: `${role}|${run.face}|v`, face: run.face, text: run.text });
@@ -95,10 +99,13 @@ export async function buildOfdPackage(doc: DocumentModel, o: OfdOptions): Promis
   // Fonts: one resource per (role, face, part) actually used, subset to the characters drawn with it.
   const used = new Map<string, FontUse>();
   const images = new Map<Uint8Array, number>();
+  const runsOf: RunsOf = new Map();
   for (const p of doc.pages) {
     for (const it of p.items) {
       if (it.kind === 'text') {
-        for (const run of fontRuns(it.text, it.font, commons)) {
+        const runs = fontRuns(it.text, it.font, commons);
+        runsOf.set(it, runs);
+        for (const run of runs) {
           let u = used.get(run.key);
           if (!u) {
             u = { role: it.font, face: run.face, part: run.key.endsWith('c') ? 'c' : 'v', chars: new Set(), id: 0 };
@@ -145,7 +152,7 @@ export async function buildOfdPackage(doc: DocumentModel, o: OfdOptions): Promis
     const pid = id();
     pageIds.push(pid);
     const layer = id();
-    const objs = p.items.map((it) => item(it, id, used, images, commons)).join('');
+    const objs = p.items.map((it) => item(it, id, used, images, runsOf)).join('');
     pageFiles.push([
       `Doc_0/Pages/Page_${i}/Content.xml`,
       `${XML_DECL}<ofd:Page xmlns:ofd="${NS}"><ofd:Area><ofd:PhysicalBox>0 0 ${n(p.widthMm)} ${n(p.heightMm)}</ofd:PhysicalBox></ofd:Area><ofd:Content><ofd:Layer ID="${layer}">${objs}</ofd:Layer></ofd:Content></ofd:Page>`,
@@ -181,25 +188,45 @@ function item(
   id: () => number,
   used: Map<string, { id: number }>,
   images: Map<Uint8Array, number>,
-  commons: Commons,
+  runsOf: RunsOf,
 ): string {
-  if (it.kind === 'text') return textObjects(it, id, used, commons);
+  if (it.kind === 'text') return textObjects(it, id, used, runsOf.get(it)!);
   if (it.kind === 'path') return pathObject(it, id());
   return imageObject(it, id(), images.get(it.png)!);
 }
 
-function textObjects(t: TextItem, id: () => number, used: Map<string, { id: number }>, commons: Commons): string {
+/**
+ * DeltaX with GB/T 33190 §11.3's abbreviation: `g N d` is N offsets of d. Most neighbouring CJK characters have the
+ * same advance, so a line's offsets are a few groups instead of one number per character.
+ */
+function deltaX(advances: readonly number[]): string {
+  const parts: string[] = [];
+  const last = advances.length - 1; // the last character has no offset after it
+  for (let i = 0; i < last; ) {
+    const v = Math.round(advances[i]! * 1000);
+    let j = i + 1;
+    while (j < last && Math.round(advances[j]! * 1000) === v) j++;
+    parts.push(j - i > 1 ? `g ${j - i} ${n(advances[i]!)}` : n(advances[i]!));
+    i = j;
+  }
+  return parts.join(' ');
+}
+
+function textObjects(t: TextItem, id: () => number, used: Map<string, { id: number }>, runs: FontRun[]): string {
   let x = t.xMm;
   let out = '';
   const alpha = t.opacity !== undefined && t.opacity < 1 ? ` Alpha="${Math.round(t.opacity * 255)}"` : '';
   const fill = `<ofd:FillColor Value="${color(t.color ?? [0, 0, 0])}"/>`;
-  for (const run of fontRuns(t.text, t.font, commons)) {
+  for (const run of runs) {
     const fontId = used.get(run.key)!.id;
-    const chars = [...run.text];
-    const advances = chars.map((c) => advanceEm(c, t.font) * t.sizeMm);
+    const advances: number[] = [];
     let w = 0;
-    for (const a of advances) w += a;
-    const deltaX = advances.slice(0, -1).map(n).join(' ');
+    for (const c of run.text) {
+      const a = advanceEm(c, t.font) * t.sizeMm;
+      advances.push(a);
+      w += a;
+    }
+    const dx = deltaX(advances);
     if (t.rotateDeg) {
       // Rotation about the run's baseline origin through the object's CTM (GB/T 33190 §8.1: CTM maps object space).
       const r = (t.rotateDeg * Math.PI) / 180;
@@ -208,12 +235,12 @@ function textObjects(t: TextItem, id: () => number, used: Map<string, { id: numb
       out +=
         `<ofd:TextObject ID="${id()}" Boundary="${n(x - box)} ${n(t.yMm - box)} ${n(2 * box)} ${n(2 * box)}" Font="${fontId}" Size="${n(t.sizeMm)}"` +
         ` CTM="${n(c)} ${n(s)} ${n(-s)} ${n(c)} ${n(box)} ${n(box)}"${alpha}>${fill}` +
-        `<ofd:TextCode X="0" Y="0"${deltaX ? ` DeltaX="${deltaX}"` : ''}>${escText(run.text)}</ofd:TextCode></ofd:TextObject>`;
+        `<ofd:TextCode X="0" Y="0"${dx ? ` DeltaX="${dx}"` : ''}>${escText(run.text)}</ofd:TextCode></ofd:TextObject>`;
     } else {
       const top = t.yMm - t.sizeMm;
       out +=
         `<ofd:TextObject ID="${id()}" Boundary="${n(x)} ${n(top)} ${n(Math.max(w, 0.1) + 0.5)} ${n(t.sizeMm * 1.4)}" Font="${fontId}" Size="${n(t.sizeMm)}"${alpha}>${fill}` +
-        `<ofd:TextCode X="0" Y="${n(t.sizeMm)}"${deltaX ? ` DeltaX="${deltaX}"` : ''}>${escText(run.text)}</ofd:TextCode></ofd:TextObject>`;
+        `<ofd:TextCode X="0" Y="${n(t.sizeMm)}"${dx ? ` DeltaX="${dx}"` : ''}>${escText(run.text)}</ofd:TextCode></ofd:TextObject>`;
     }
     x += w;
   }
@@ -252,23 +279,49 @@ function imageObject(im: ImageItem, oid: number, resId: number): string {
 /** XML parts below this size are stored: each deflate call has a fixed set-up cost that a few hundred bytes do not repay. */
 const DEFLATE_FROM = 1024;
 
+/** CRC-32 of shared bytes (the SESeal, common font subsets, the registration mark), computed once per object. */
+const sharedCrcs = new WeakMap<Uint8Array, number>();
+const crcOf = (bytes: Uint8Array): number => {
+  if (!isShared(bytes)) return crc32(bytes);
+  let c = sharedCrcs.get(bytes);
+  if (c === undefined) {
+    c = crc32(bytes);
+    sharedCrcs.set(bytes, c);
+  }
+  return c;
+};
+/** The SM3 state after the shared entries, by their names and identities (digests.ts). */
+const prefixes = new Map<string, SharedPrefix>();
+const PREFIXES = 16;
+
 /**
- * The package as a zip: XML parts deflated (zlib level 6, ~5× smaller), fonts and PNGs stored — they are already
+ * The package as a zip: XML parts deflated (zlib level 3, deflate.ts; ~5× smaller), fonts and PNGs stored — they are already
  * compressed (PNG) or cost more CPU to deflate than the bytes are worth (subset TTFs shrink by a third). Written
  * here with node:zlib rather than fflate: the native deflate and CRC-32 are 4–5× faster, and the format is small
  * (local headers, central directory, end record; no zip64 — a certificate is far below 4 GB). Fixed timestamps and
  * file order make the bytes depend only on the content.
+ *
+ * Shared files (digests.ts: the SESeal, the layout's common font subsets, the registration mark) come first, in the
+ * order given, and everything else after them in the order given: zip readers go by the central directory, so the
+ * order is free, and this way every package of one layout and seal begins with the same bytes, whose SM3 state is
+ * kept for the package's digest.
  */
 export function zipPackage(files: Map<string, Uint8Array>): Uint8Array {
   const enc = new TextEncoder();
   const parts: Uint8Array[] = [];
   const central: Uint8Array[] = [];
+  const all = [...files];
+  const shared = all.filter(([path, bytes]) => isShared(bytes) && !path.endsWith('.xml'));
+  const ordered = shared.length
+    ? [...shared, ...all.filter(([path, bytes]) => !(isShared(bytes) && !path.endsWith('.xml')))]
+    : all;
   let offset = 0;
-  for (const [path, bytes] of files) {
+  let prefixLength = 0;
+  for (const [index, [path, bytes]] of ordered.entries()) {
     const name = enc.encode(path);
     const deflate = path.endsWith('.xml') && bytes.length >= DEFLATE_FROM;
-    const data = deflate ? deflateRaw(bytes, 6) : bytes;
-    const crc = crc32(bytes);
+    const data = deflate ? deflateRaw(bytes, PART_LEVEL) : bytes;
+    const crc = crcOf(bytes);
     const local = new Uint8Array(30 + name.length);
     const lv = new DataView(local.buffer);
     lv.setUint32(0, 0x04034b50, true);
@@ -300,6 +353,7 @@ export function zipPackage(files: Map<string, Uint8Array>): Uint8Array {
     parts.push(local, data);
     central.push(entry);
     offset += local.length + data.length;
+    if (index === shared.length - 1) prefixLength = offset;
   }
   const cdSize = central.reduce((s, c) => s + c.length, 0);
   const end = new Uint8Array(22);
@@ -314,6 +368,16 @@ export function zipPackage(files: Map<string, Uint8Array>): Uint8Array {
   for (const p of [...parts, ...central, end]) {
     out.set(p, o);
     o += p.length;
+  }
+  if (prefixLength > 0) {
+    const key = shared.map(([path, bytes]) => `${path}:${identityOf(bytes)}`).join('|');
+    let prefix = prefixes.get(key);
+    if (!prefix) {
+      prefix = sharedPrefix(out.subarray(0, prefixLength));
+      if (prefixes.size >= PREFIXES) prefixes.delete(prefixes.keys().next().value!);
+      prefixes.set(key, prefix);
+    }
+    sharePrefix(out, prefix);
   }
   return out;
 }

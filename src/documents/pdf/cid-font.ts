@@ -1,16 +1,16 @@
-import { type PDFContext, PDFRawStream, type PDFRef, PDFString } from '@cantoo/pdf-lib';
 import { deflateZlib } from '../deflate.js';
+import { num, type PdfFile, pdfName } from './file.js';
 import { parseTrueType, type TrueTypeInfo } from './truetype.js';
 
 /**
  * A TrueType subset embedded as a composite font (PDF 32000 §9.7): Type0 → CIDFontType2 with Identity-H encoding and
  * CIDToGIDMap Identity, so a CID *is* the subset's glyph id and text is written as 2-byte glyph ids. The W array comes
  * from the subset's hmtx (the same advances the layout measured with), and a ToUnicode CMap maps every glyph back to
- * its character, so pdftotext and readers' search find the Chinese text. Built with pdf-lib's object API only —
- * pdf-lib's own `embedFont` re-parses the font with fontkit and lays text out glyph by glyph on every call.
+ * its character, so pdftotext and readers' search find the Chinese text. Written as objects of a PdfFile (file.ts).
  */
 export interface EmbeddedCidFont {
-  readonly ref: PDFRef;
+  /** Object number of the Type0 font. */
+  readonly ref: number;
   /** Code points with a glyph in this face. */
   has(cp: number): boolean;
   /** The 4-hex-digit glyph id for a covered code point. */
@@ -65,7 +65,8 @@ interface FontData {
   readonly k: number;
   readonly widths: readonly number[];
   readonly dw: number;
-  readonly w: readonly (number | number[])[];
+  /** The W array, written out. */
+  readonly w: string;
   /** The deflated ToUnicode CMap. */
   readonly toUnicode: Uint8Array;
   readonly hexes: ReadonlyMap<number, string>;
@@ -100,13 +101,13 @@ function fontData(ttf: Uint8Array): FontData {
       most = c;
       dw = v;
     }
-  const w: (number | number[])[] = [];
+  let w = '';
   for (let g = 0; g < widths.length; g++) {
     if (widths[g] === dw) continue;
     const run: number[] = [];
     const first = g;
     while (g < widths.length && widths[g] !== dw) run.push(widths[g++]!);
-    w.push(first, run);
+    w += `${first}[${run.map(num).join(' ')}]`;
   }
   const hexes = new Map<number, string>();
   for (const [cp, gid] of info.cmap) hexes.set(cp, gid.toString(16).padStart(4, '0'));
@@ -116,45 +117,24 @@ function fontData(ttf: Uint8Array): FontData {
   return data;
 }
 
-export function embedCidFont(ctx: PDFContext, ttf: Uint8Array, index: number): EmbeddedCidFont {
+/** Writes the font's five objects (font file, descriptor, CIDFont, ToUnicode, Type0) into `file`. */
+export function embedCidFont(file: PdfFile, ttf: Uint8Array, index: number): EmbeddedCidFont {
   const { info, k, widths, dw, w, toUnicode, hexes } = fontData(ttf);
-  const name = `${subsetTag(index)}+${info.postScriptName ?? `Subset${index}`}`;
-  const fontFile = ctx.register(PDFRawStream.of(ctx.obj({ Length1: ttf.length }), ttf));
-  const descriptor = ctx.register(
-    ctx.obj({
-      Type: 'FontDescriptor',
-      FontName: name,
-      Flags: FLAG_SYMBOLIC,
-      FontBBox: info.bbox.map((v) => Math.round(v * k)),
-      ItalicAngle: info.italicAngle,
-      Ascent: Math.round(info.ascent * k),
-      Descent: Math.round(info.descent * k),
-      CapHeight: Math.round(info.capHeight * k),
-      StemV: 80,
-      FontFile2: fontFile,
-    }),
+  const name = pdfName(`${subsetTag(index)}+${info.postScriptName ?? `Subset${index}`}`);
+  const fontFile = file.add(`/Length1 ${ttf.length}`, ttf);
+  const bbox = info.bbox.map((v) => Math.round(v * k)).join(' ');
+  const descriptor = file.add(
+    `/Type/FontDescriptor/FontName${name}/Flags ${FLAG_SYMBOLIC}/FontBBox[${bbox}]/ItalicAngle ${num(info.italicAngle)}` +
+      `/Ascent ${Math.round(info.ascent * k)}/Descent ${Math.round(info.descent * k)}/CapHeight ${Math.round(info.capHeight * k)}` +
+      `/StemV 80/FontFile2 ${fontFile} 0 R`,
   );
-  const cidFont = ctx.register(
-    ctx.obj({
-      Type: 'Font',
-      Subtype: 'CIDFontType2',
-      BaseFont: name,
-      CIDSystemInfo: { Registry: PDFString.of('Adobe'), Ordering: PDFString.of('Identity'), Supplement: 0 },
-      FontDescriptor: descriptor,
-      DW: dw,
-      W: w,
-      CIDToGIDMap: 'Identity',
-    }),
+  const cidFont = file.add(
+    `/Type/Font/Subtype/CIDFontType2/BaseFont${name}/CIDSystemInfo<</Registry(Adobe)/Ordering(Identity)/Supplement 0>>` +
+      `/FontDescriptor ${descriptor} 0 R/DW ${num(dw)}/W[${w}]/CIDToGIDMap/Identity`,
   );
-  const ref = ctx.register(
-    ctx.obj({
-      Type: 'Font',
-      Subtype: 'Type0',
-      BaseFont: name,
-      Encoding: 'Identity-H',
-      DescendantFonts: [cidFont],
-      ToUnicode: ctx.register(PDFRawStream.of(ctx.obj({ Filter: 'FlateDecode' }), toUnicode)),
-    }),
+  const cmap = file.add('/Filter/FlateDecode', toUnicode);
+  const ref = file.add(
+    `/Type/Font/Subtype/Type0/BaseFont${name}/Encoding/Identity-H/DescendantFonts[${cidFont} 0 R]/ToUnicode ${cmap} 0 R`,
   );
   return {
     ref,

@@ -1,8 +1,8 @@
 import { deflateSync } from 'node:zlib';
-import { type PDFDocument, PDFHexString, PDFRawStream, type PDFRef } from '@cantoo/pdf-lib';
 import { PNG } from 'pngjs';
 import { sm3Hex } from '../../crypto/sm3.js';
 import { pngStreamInfo } from '../png.js';
+import type { PdfFile } from './file.js';
 
 /**
  * PNG → PDF image XObject. Two ways, both without per-document decoding:
@@ -11,7 +11,7 @@ import { pngStreamInfo } from '../png.js';
  *   QR code costs a chunk scan instead of inflate + deinterleave + deflate.
  * - Anything else (the seal picture has alpha): decoded once into deflated RGB and alpha (SMask) planes and cached —
  *   the seal and the registration mark are the same picture on thousands of certificates. pdf-lib's own embedPng
- *   decodes and re-deflates on every call (41 ms for the 600 px seal picture).
+ *   decodes and re-deflated on every call (41 ms for the 600 px seal picture).
  */
 interface Prepared {
   readonly width: number;
@@ -60,51 +60,26 @@ function prepare(png: Uint8Array): Prepared {
   return prepared;
 }
 
-/** Registers the picture as an image XObject in `pdf`; returns its reference. */
-export function embedPngCached(pdf: PDFDocument, png: Uint8Array): PDFRef {
-  const ctx = pdf.context;
+/** Writes the picture into `file` as an image XObject (and its SMask); returns the image's object number. */
+export function embedPngCached(file: PdfFile, png: Uint8Array): number {
   const direct = pngStreamInfo(png);
   if (direct) {
     const colors = direct.colorType === 2 ? 3 : 1;
     const colorSpace =
       direct.colorType === 0
-        ? 'DeviceGray'
+        ? '/DeviceGray'
         : direct.colorType === 2
-          ? 'DeviceRGB'
-          : [
-              'Indexed',
-              'DeviceRGB',
-              direct.palette!.length / 3 - 1,
-              PDFHexString.of(Buffer.from(direct.palette!).toString('hex')),
-            ];
-    return ctx.register(
-      PDFRawStream.of(
-        ctx.obj({
-          Type: 'XObject',
-          Subtype: 'Image',
-          Width: direct.width,
-          Height: direct.height,
-          BitsPerComponent: direct.bitDepth,
-          ColorSpace: colorSpace,
-          Filter: 'FlateDecode',
-          DecodeParms: { Predictor: 15, Colors: colors, BitsPerComponent: direct.bitDepth, Columns: direct.width },
-        }),
-        direct.idat,
-      ),
+          ? '/DeviceRGB'
+          : `[/Indexed/DeviceRGB ${direct.palette!.length / 3 - 1}<${Buffer.from(direct.palette!).toString('hex')}>]`;
+    return file.add(
+      `/Type/XObject/Subtype/Image/Width ${direct.width}/Height ${direct.height}/BitsPerComponent ${direct.bitDepth}` +
+        `/ColorSpace${colorSpace}/Filter/FlateDecode` +
+        `/DecodeParms<</Predictor 15/Colors ${colors}/BitsPerComponent ${direct.bitDepth}/Columns ${direct.width}>>`,
+      direct.idat,
     );
   }
   const p = prepare(png);
-  const base = { Type: 'XObject', Subtype: 'Image', Width: p.width, Height: p.height, BitsPerComponent: 8 };
-  let smask: PDFRef | undefined;
-  if (p.alpha) {
-    smask = ctx.register(
-      PDFRawStream.of(ctx.obj({ ...base, ColorSpace: 'DeviceGray', Filter: 'FlateDecode' }), p.alpha),
-    );
-  }
-  return ctx.register(
-    PDFRawStream.of(
-      ctx.obj({ ...base, ColorSpace: 'DeviceRGB', Filter: 'FlateDecode', ...(smask ? { SMask: smask } : {}) }),
-      p.rgb,
-    ),
-  );
+  const base = `/Type/XObject/Subtype/Image/Width ${p.width}/Height ${p.height}/BitsPerComponent 8`;
+  const smask = p.alpha ? file.add(`${base}/ColorSpace/DeviceGray/Filter/FlateDecode`, p.alpha) : undefined;
+  return file.add(`${base}/ColorSpace/DeviceRGB/Filter/FlateDecode${smask ? `/SMask ${smask} 0 R` : ''}`, p.rgb);
 }

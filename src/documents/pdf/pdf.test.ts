@@ -10,8 +10,10 @@ import {
   QR_INFO_RECT,
 } from '../../../test/thirdparty/fixture.js';
 import { compareWithGolden } from '../../../test/thirdparty/png-compare.js';
-import { pdfInfo, pdfToPngs, pdfToText, zbarDecode } from '../../../test/thirdparty/tools.js';
+import { pdfInfo, pdfToPngs, pdfToText, qpdfCheck, zbarDecode } from '../../../test/thirdparty/tools.js';
 import { sealPng } from '../../crypto/seal-image.js';
+import { sm3 } from '../../crypto/sm3.js';
+import { digestOf } from '../digests.js';
 import { fontChain, subsetFace } from '../fonts.js';
 import { tokenFromUrl, verifyInfoQr } from '../qr/index.js';
 import { CONVENIENCE_NOTE, type PdfFontSource, renderPdf } from './index.js';
@@ -29,6 +31,36 @@ describe('PDF convenience copy', async () => {
     assert.ok(text.includes(compact(NUMBER)), 'certificate number');
     assert.ok(text.includes(LOCATION), '坐落');
     assert.equal(text.split(CONVENIENCE_NOTE).length - 1, doc.pages.length);
+  });
+
+  test('qpdf finds no error in the file; every cross-reference entry points at its object', () => {
+    assert.match(qpdfCheck(pdf), /No syntax or stream encoding errors/);
+    const text = Buffer.from(pdf).toString('latin1');
+    const xrefAt = Number(/startxref\n(\d+)\n%%EOF\n$/.exec(text)?.[1]);
+    const xref = /^xref\n0 (\d+)\n/.exec(text.slice(xrefAt));
+    assert.ok(xref, 'xref table at startxref');
+    const count = Number(xref[1]);
+    const entries = text
+      .slice(xrefAt + xref[0].length)
+      .split('\n')
+      .slice(0, count);
+    assert.equal(entries[0], '0000000000 65535 f ');
+    for (let i = 1; i < count; i++) {
+      const at = Number(entries[i]!.slice(0, 10));
+      assert.equal(text.slice(at, at + `${i} 0 obj`.length), `${i} 0 obj`, `object ${i}`);
+    }
+  });
+
+  test('PDFs sharing fonts and the seal picture begin with the same bytes; the digest from that prefix is right', async () => {
+    const other = await renderPdf(
+      { ...doc, pages: [doc.pages[0]!, { ...doc.pages[1]!, items: doc.pages[1]!.items.slice(0, -3) }] },
+      { sealPng: SEAL, createdAt: new Date('2024-05-05T02:00:00Z') },
+    );
+    let same = 0;
+    while (same < other.length && pdf[same] === other[same]) same++;
+    assert.ok(same > 40_000, `common prefix ${same} bytes`); // the common subsets and the 600 px seal picture
+    assert.notDeepEqual(other, pdf);
+    for (const out of [pdf, other]) assert.deepEqual(digestOf(out), sm3(out));
   });
 
   test('metadata names it a convenience copy (zh and en) and carries the title', () => {

@@ -1,9 +1,11 @@
-import { type PDFDict, PDFDocument, PDFName, PDFRawStream, type PDFRef } from '@cantoo/pdf-lib';
+import { sm3 } from '../../crypto/sm3.js';
 import { DomainError } from '../../domain/problem.js';
-import { deflateZlib } from '../deflate.js';
+import { deflateZlib, PART_LEVEL } from '../deflate.js';
+import { identityOf, isShared, shareDigest, sharePrefix } from '../digests.js';
 import { sharedFontSource } from '../fonts.js';
 import type { DocumentModel, FontRole, ImageItem, PathItem, Rgb, TextItem } from '../page-model.js';
 import { type EmbeddedCidFont, embedCidFont } from './cid-font.js';
+import { num as n, PdfFile, type PdfPrefix, pdfDate, textString } from './file.js';
 import type { PdfFontSource } from './font-source.js';
 import { embedPngCached } from './images.js';
 
@@ -12,9 +14,10 @@ import { embedPngCached } from './images.js';
  * embedded subset fonts, paths, images, the rotated semi-transparent 已注销 watermark — and says on every page and
  * in its metadata that it is not the authoritative file: the sealed OFD and the registration record are.
  *
- * pdf-lib writes the objects, cross-reference table and trailer; the page content is written here as raw operators
- * (text as glyph-id strings of composite fonts, cid-font.ts) — pdf-lib's drawText lays every string out through
- * fontkit and builds an operator object per glyph run, which was most of a certificate's rendering time.
+ * The file is written directly (file.ts): the page content as raw operators (text as glyph-id strings of composite
+ * fonts, cid-font.ts), fonts and images as their objects. What many certificates share — the layout's common font
+ * subsets and the seal picture, registered as shared (digests.ts) — comes first, written once per combination and
+ * reused as the file's prefix together with its SM3 state; only the certificate's own objects are written per PDF.
  */
 export const CONVENIENCE_NOTE = '本PDF为便利副本，以加盖电子印章的OFD文件及登记记录为准';
 export const CONVENIENCE_NOTE_EN =
@@ -34,12 +37,6 @@ export interface RenderPdfOptions {
   /** CreationDate/ModDate; fixed by callers that want reproducible bytes. */
   readonly createdAt?: Date;
 }
-
-/** Numbers in content streams: three decimals (a thousandth of a point is far below any device's resolution). */
-const n = (v: number): string => {
-  const r = Math.round(v * 1000) / 1000;
-  return Object.is(r, -0) ? '0' : String(r);
-};
 
 /**
  * page-model.ts does not fix the colour range: the layouts write 0–1 (`RED = [0.78, 0.05, 0.05]`), OFD's RGB space
@@ -121,25 +118,75 @@ function textOps(faces: readonly Face[], text: string, sizePt: number): { ops: s
   return { ops, widthPt: (width * sizePt) / 1000 };
 }
 
+interface SharedObjects {
+  readonly prefix: PdfPrefix;
+  readonly fonts: ReadonlyMap<Uint8Array, EmbeddedCidFont>;
+  readonly images: ReadonlyMap<Uint8Array, number>;
+}
+/** By combination of shared fonts and pictures: one per layout and seal in practice. */
+const prefixes = new Map<string, SharedObjects>();
+const PREFIXES = 16;
+
+function sharedObjects(fonts: readonly Uint8Array[], images: readonly Uint8Array[]): SharedObjects {
+  const key = `${fonts.map(identityOf).join(',')}|${images.map(identityOf).join(',')}`;
+  let hit = prefixes.get(key);
+  if (!hit) {
+    const file = new PdfFile();
+    const fontRefs = new Map<Uint8Array, EmbeddedCidFont>();
+    for (const [i, ttf] of fonts.entries()) fontRefs.set(ttf, embedCidFont(file, ttf, i));
+    const imageRefs = new Map<Uint8Array, number>();
+    for (const png of images) imageRefs.set(png, embedPngCached(file, png));
+    hit = { prefix: file.toPrefix(), fonts: fontRefs, images: imageRefs };
+    if (prefixes.size >= PREFIXES) prefixes.delete(prefixes.keys().next().value!);
+    prefixes.set(key, hit);
+  }
+  return hit;
+}
+
+/** Every picture the document draws, in order of first use, with the seal picture where the page draws it. */
+function picturesOf(doc: DocumentModel, sealPng: Uint8Array | undefined): Uint8Array[] {
+  const seen = new Set<Uint8Array>();
+  doc.pages.forEach((p, index) => {
+    for (const it of p.items) if (it.kind === 'image') seen.add(it.png);
+    if (sealPng && sealDrawnOn(doc, index, sealPng)) seen.add(sealPng);
+  });
+  return [...seen];
+}
+
+function sealDrawnOn(doc: DocumentModel, index: number, sealPng: Uint8Array | undefined): boolean {
+  const a = doc.sealAnchor;
+  const page = doc.pages[index];
+  return Boolean(
+    a && page && a.pageIndex === index && sealPng && !page.items.some((i) => i.kind === 'image' && i.role === 'seal'),
+  );
+}
+
 export async function renderPdf(doc: DocumentModel, opts: RenderPdfOptions = {}): Promise<Uint8Array> {
   if (doc.pages.length === 0) throw new Error('renderPdf: the document has no pages');
-  const pdf = await PDFDocument.create({ updateMetadata: false });
-  const ctx = pdf.context;
   const source: PdfFontSource = opts.fonts ?? sharedFontSource;
-  const resources = {
-    Font: new Map<string, PDFRef>(),
-    XObject: new Map<string, PDFRef>(),
-    ExtGState: new Map<string, PDFDict>(),
-  };
+  // The seal picture is the same object on every certificate the seal signs (the render workers keep it).
+  if (opts.sealPng) shareDigest(opts.sealPng);
+
+  const subsets = new Map<FontRole, readonly Uint8Array[]>();
+  for (const [role, text] of textByRole(doc)) {
+    const subset = await source.subset(role, text, commonOf(doc, role));
+    subsets.set(role, subset instanceof Uint8Array ? [subset] : subset);
+  }
+  const pictures = picturesOf(doc, opts.sealPng);
+  const shared = sharedObjects([...new Set([...subsets.values()].flat().filter(isShared))], pictures.filter(isShared));
+  const file = new PdfFile(shared.prefix);
+  const fontNames = new Map<string, number>();
+  const images = new Map<Uint8Array, string>();
+  const imageRefs = new Map<string, number>();
+  let ownFonts = shared.fonts.size;
 
   const fonts = new Map<FontRole, Face[]>();
   for (const [role, text] of textByRole(doc)) {
-    const subset = await source.subset(role, text, commonOf(doc, role));
     const faces: Face[] = [];
-    for (const ttf of subset instanceof Uint8Array ? [subset] : subset) {
-      const name = `F${resources.Font.size}`;
-      const font = embedCidFont(ctx, ttf, resources.Font.size);
-      resources.Font.set(name, font.ref);
+    for (const ttf of subsets.get(role)!) {
+      const name = `F${fontNames.size}`;
+      const font = shared.fonts.get(ttf) ?? embedCidFont(file, ttf, ownFonts++);
+      fontNames.set(name, font.ref);
       faces.push({ name, font });
     }
     // Issue 5 item 1: a character no bundled font covers stops the render — never a blank box on a legal document.
@@ -162,13 +209,12 @@ export async function renderPdf(doc: DocumentModel, opts: RenderPdfOptions = {})
     return f;
   };
 
-  const images = new Map<Uint8Array, string>();
   const imageName = (png: Uint8Array): string => {
     let name = images.get(png);
     if (!name) {
       name = `Im${images.size}`;
       images.set(png, name);
-      resources.XObject.set(name, embedPngCached(pdf, png));
+      imageRefs.set(name, shared.images.get(png) ?? embedPngCached(file, png));
     }
     return name;
   };
@@ -178,7 +224,6 @@ export async function renderPdf(doc: DocumentModel, opts: RenderPdfOptions = {})
     if (!name) {
       name = `GS${alphaStates.size}`;
       alphaStates.set(opacity, name);
-      resources.ExtGState.set(name, ctx.obj({ Type: 'ExtGState', ca: opacity, CA: opacity }));
     }
     return name;
   };
@@ -217,7 +262,9 @@ export async function renderPdf(doc: DocumentModel, opts: RenderPdfOptions = {})
   const footerFaces = facesOf(FOOTER_ROLE);
   const footerSize = FOOTER_SIZE_MM * PT_PER_MM;
   const footerWidth = textOps(footerFaces, CONVENIENCE_NOTE, footerSize).widthPt;
-  const resourcesRef = ctx.nextRef();
+  const resourcesRef = file.reserve();
+  const pagesRef = file.reserve();
+  const kids: number[] = [];
   for (const [index, model] of doc.pages.entries()) {
     const w = model.widthMm * PT_PER_MM;
     const h = model.heightMm * PT_PER_MM;
@@ -228,14 +275,7 @@ export async function renderPdf(doc: DocumentModel, opts: RenderPdfOptions = {})
       else content += drawImage(h, it.png, it);
     }
     const a = doc.sealAnchor;
-    if (
-      a &&
-      a.pageIndex === index &&
-      opts.sealPng &&
-      !model.items.some((i) => i.kind === 'image' && i.role === 'seal')
-    ) {
-      content += drawImage(h, opts.sealPng, a);
-    }
+    if (a && opts.sealPng && sealDrawnOn(doc, index, opts.sealPng)) content += drawImage(h, opts.sealPng, a);
     // The convenience-copy line on every page, centred at the foot.
     content += drawText(h, {
       kind: 'text',
@@ -246,30 +286,42 @@ export async function renderPdf(doc: DocumentModel, opts: RenderPdfOptions = {})
       font: FOOTER_ROLE,
       color: FOOTER_COLOR,
     });
-    const page = pdf.addPage([w, h]);
-    const stream = PDFRawStream.of(ctx.obj({ Filter: 'FlateDecode' }), deflateZlib(Buffer.from(content, 'latin1'), 6));
-    page.node.set(PDFName.of('Contents'), ctx.register(stream));
-    page.node.set(PDFName.of('Resources'), resourcesRef);
+    const contents = file.add('/Filter/FlateDecode', deflateZlib(Buffer.from(content, 'latin1'), PART_LEVEL));
+    kids.push(
+      file.add(
+        `/Type/Page/Parent ${pagesRef} 0 R/Resources ${resourcesRef} 0 R/MediaBox[0 0 ${n(w)} ${n(h)}]/Contents ${contents} 0 R`,
+      ),
+    );
   }
   // One resource dictionary shared by every page: the pages use the same fonts and most of the same images.
-  ctx.assign(
+  const dict = (m: Map<string, number>) => [...m].map(([k, v]) => `/${k} ${v} 0 R`).join('');
+  file.put(
     resourcesRef,
-    ctx.obj({
-      ProcSet: ['PDF', 'Text', 'ImageB', 'ImageC', 'ImageI'],
-      Font: Object.fromEntries(resources.Font),
-      ...(resources.XObject.size ? { XObject: Object.fromEntries(resources.XObject) } : {}),
-      ...(resources.ExtGState.size ? { ExtGState: Object.fromEntries(resources.ExtGState) } : {}),
-    }),
+    '/ProcSet[/PDF/Text/ImageB/ImageC/ImageI]' +
+      `/Font<<${dict(fontNames)}>>` +
+      (imageRefs.size ? `/XObject<<${dict(imageRefs)}>>` : '') +
+      (alphaStates.size
+        ? `/ExtGState<<${[...alphaStates].map(([o, k]) => `/${k}<</Type/ExtGState/ca ${n(o)}/CA ${n(o)}>>`).join('')}>>`
+        : ''),
   );
-
-  const when = opts.createdAt ?? new Date();
-  pdf.setTitle(doc.title, { showInWindowTitleBar: true });
-  pdf.setSubject(`${CONVENIENCE_NOTE} / ${CONVENIENCE_NOTE_EN}`);
-  pdf.setKeywords(Object.entries(doc.meta).map(([k, v]) => `${k}=${v}`));
-  pdf.setCreator('bdcert');
-  pdf.setProducer('bdcert');
-  pdf.setLanguage('zh-CN');
-  pdf.setCreationDate(when);
-  pdf.setModificationDate(when);
-  return pdf.save({ useObjectStreams: false, objectsPerTick: Number.POSITIVE_INFINITY, updateFieldAppearances: false });
+  file.put(pagesRef, `/Type/Pages/Kids[${kids.map((k) => `${k} 0 R`).join(' ')}]/Count ${kids.length}`);
+  const catalog = file.add(
+    `/Type/Catalog/Pages ${pagesRef} 0 R/ViewerPreferences<</DisplayDocTitle true>>/Lang(zh-CN)`,
+  );
+  const when = pdfDate(opts.createdAt ?? new Date());
+  const infoDict =
+    `/Title${textString(doc.title)}/Subject${textString(`${CONVENIENCE_NOTE} / ${CONVENIENCE_NOTE_EN}`)}` +
+    `/Keywords${textString(
+      Object.entries(doc.meta)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' '),
+    )}/Creator(bdcert)/Producer(bdcert)/CreationDate${when}/ModDate${when}`;
+  const info = file.add(infoDict);
+  // §14.4: the file identifier, from what makes this document what it is (reproducible for the same input)
+  const id = Buffer.from(sm3(infoDict, String(kids.length), doc.pages.map((p) => p.items.length).join(',')))
+    .subarray(0, 16)
+    .toString('hex');
+  const out = file.finish(`/Root ${catalog} 0 R/Info ${info} 0 R/ID[<${id}><${id}>]`);
+  sharePrefix(out, shared.prefix.digest);
+  return out;
 }

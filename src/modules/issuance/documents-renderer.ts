@@ -21,8 +21,8 @@ export function documentsRenderer(
   const files = (r: RenderedCertificate): RenderedFiles => ({
     ofd: r.ofd,
     pdf: r.pdf,
-    ...(r.ofdSm3 ? { ofdSm3: r.ofdSm3 } : {}),
-    ...(r.pdfSm3 ? { pdfSm3: r.pdfSm3 } : {}),
+    ofdSm3: r.ofdSm3,
+    pdfSm3: r.pdfSm3,
   });
   const render = (o: RenderCertificateOptions): Promise<RenderedCertificate> => get().render(o);
   return {

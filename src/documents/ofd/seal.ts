@@ -1,4 +1,4 @@
-import { strToU8, unzipSync } from 'fflate';
+import { unzipSync } from 'fflate';
 import { signSES } from '../../crypto/ses.js';
 import type { Sm2Signer } from '../../crypto/sm2.js';
 import { sm3 } from '../../crypto/sm3.js';
@@ -6,7 +6,7 @@ import { digestOf, shareDigest } from '../digests.js';
 import type { SealAnchor } from '../page-model.js';
 import { ofdXmlWithSignatures } from './parse.js';
 import { zipPackage } from './writer.js';
-import { NS, n, XML_DECL } from './xml.js';
+import { NS, n, utf8, XML_DECL } from './xml.js';
 
 /**
  * Seals an OFD package with a GB/T 38540 electronic seal (standards.md §7.3, the ofdrw layout):
@@ -44,10 +44,10 @@ export async function sealPackage(files: Map<string, Uint8Array>, o: SealOfdOpti
   const pageRef = pageIds[o.anchor.pageIndex];
   if (pageRef === undefined) throw new Error(`seal anchor page ${o.anchor.pageIndex} does not exist`);
   const out = new Map(files);
-  out.set('OFD.xml', strToU8(ofdXmlWithSignatures(new TextDecoder().decode(files.get('OFD.xml')!))));
+  out.set('OFD.xml', utf8(ofdXmlWithSignatures(new TextDecoder().decode(files.get('OFD.xml')!))));
   out.set(
     'Doc_0/Signs/Signatures.xml',
-    strToU8(
+    utf8(
       `${XML_DECL}<ofd:Signatures xmlns:ofd="${NS}"><ofd:MaxSignId>1</ofd:MaxSignId><ofd:Signature ID="1" Type="Seal" BaseLoc="/${SIGN_DIR}/Signature.xml"/></ofd:Signatures>`,
     ),
   );
@@ -61,7 +61,7 @@ export async function sealPackage(files: Map<string, Uint8Array>, o: SealOfdOpti
     )
     .join('');
   const a = o.anchor;
-  const signatureXml = strToU8(
+  const signatureXml = utf8(
     `${XML_DECL}<ofd:Signature xmlns:ofd="${NS}"><ofd:SignedInfo><ofd:Provider ProviderName="bdcert" Company="bdcert" Version="0.1.0"/>` +
       `<ofd:SignatureMethod>1.2.156.10197.1.501</ofd:SignatureMethod><ofd:SignatureDateTime>${cst(o.time)}</ofd:SignatureDateTime>` +
       `<ofd:References CheckMethod="1.2.156.10197.1.401">${refs}</ofd:References>` +

@@ -1,10 +1,9 @@
 import { crc32 } from 'node:zlib';
-import { strToU8 } from 'fflate';
 import { deflateRaw, PART_LEVEL } from '../deflate.js';
 import { identityOf, isShared, type SharedPrefix, sharedPrefix, sharePrefix } from '../digests.js';
 import { advanceEm, type CommonSubset, commonSubset, fontChain, splitRuns, subsetFace } from '../fonts.js';
 import type { DocumentModel, FontRole, ImageItem, PageItem, PathItem, Rgb, TextItem } from '../page-model.js';
-import { esc, NS, n, XML_DECL } from './xml.js';
+import { esc, NS, n, utf8, XML_DECL } from './xml.js';
 
 /**
  * OFD writer (GB/T 33190-2016) for our page model: OFD.xml with DocInfo and CustomDatas (the file carries its own
@@ -166,19 +165,19 @@ export async function buildOfdPackage(doc: DocumentModel, o: OfdOptions): Promis
     pageIds.map((pid, i) => `<ofd:Page ID="${pid}" BaseLoc="Pages/Page_${i}/Content.xml"/>`).join('') +
     '</ofd:Pages></ofd:Document>';
   const out = new Map<string, Uint8Array>();
-  out.set('OFD.xml', strToU8(ofdXml(doc.title, doc.meta, o)));
-  out.set('Doc_0/Document.xml', strToU8(documentXml));
+  out.set('OFD.xml', utf8(ofdXml(doc.title, doc.meta, o)));
+  out.set('Doc_0/Document.xml', utf8(documentXml));
   out.set(
     'Doc_0/PublicRes.xml',
-    strToU8(`${XML_DECL}<ofd:Res xmlns:ofd="${NS}" BaseLoc="Res"><ofd:Fonts>${fontXml.join('')}</ofd:Fonts></ofd:Res>`),
+    utf8(`${XML_DECL}<ofd:Res xmlns:ofd="${NS}" BaseLoc="Res"><ofd:Fonts>${fontXml.join('')}</ofd:Fonts></ofd:Res>`),
   );
   out.set(
     'Doc_0/DocumentRes.xml',
-    strToU8(
+    utf8(
       `${XML_DECL}<ofd:Res xmlns:ofd="${NS}" BaseLoc="Res"><ofd:MultiMedias>${mediaXml.join('')}</ofd:MultiMedias></ofd:Res>`,
     ),
   );
-  for (const [path, xml] of pageFiles) out.set(path, strToU8(xml));
+  for (const [path, xml] of pageFiles) out.set(path, utf8(xml));
   for (const [path, bytes] of files) out.set(path, bytes);
   return { files: out, pageIds };
 }

@@ -167,8 +167,9 @@ export async function renderPdf(doc: DocumentModel, opts: RenderPdfOptions = {})
   // The seal picture is the same object on every certificate the seal signs (the render workers keep it).
   if (opts.sealPng) shareDigest(opts.sealPng);
 
+  const byRole = textByRole(doc);
   const subsets = new Map<FontRole, readonly Uint8Array[]>();
-  for (const [role, text] of textByRole(doc)) {
+  for (const [role, text] of byRole) {
     const subset = await source.subset(role, text, commonOf(doc, role));
     subsets.set(role, subset instanceof Uint8Array ? [subset] : subset);
   }
@@ -181,7 +182,7 @@ export async function renderPdf(doc: DocumentModel, opts: RenderPdfOptions = {})
   let ownFonts = shared.fonts.size;
 
   const fonts = new Map<FontRole, Face[]>();
-  for (const [role, text] of textByRole(doc)) {
+  for (const [role, text] of byRole) {
     const faces: Face[] = [];
     for (const ttf of subsets.get(role)!) {
       const name = `F${fontNames.size}`;

@@ -325,12 +325,18 @@ export function qrScale(m: QrMatrix, sizeMm: number, dpi: number): { scale: numb
   return { scale, widthPx: total * scale };
 }
 
-/** PNG scanlines (filter byte 0 first) of the symbol in 1-bit grey: 0 = black module, 1 = white. */
+/**
+ * PNG scanlines of the symbol in 1-bit grey: 0 = black module, 1 = white. Each module row is `scale` equal
+ * scanlines: the first is written with filter byte 0 (unless it equals the module row above), the others as filter 2
+ * (Up) with all-zero data — what png.ts's repeated-row filtering would make of them, without comparing every
+ * scanline with the one above.
+ */
 export function qrGrayRows(m: QrMatrix, scale: number): Uint8Array {
   const width = (m.size + 2 * QUIET_ZONE) * scale;
   const stride = rowBytes('gray1', width) + 1;
   const rows = new Uint8Array(stride * width);
-  const line = new Uint8Array(stride);
+  let line: Uint8Array = new Uint8Array(stride);
+  let above: Uint8Array | undefined;
   for (let y = 0; y < width; y += scale) {
     const r = y / scale - QUIET_ZONE;
     line.fill(0xff);
@@ -343,7 +349,14 @@ export function qrGrayRows(m: QrMatrix, scale: number): Uint8Array {
       }
     }
     // trailing bits of the last byte stay 1 (white), as PNG ignores them
-    for (let k = 0; k < scale; k++) rows.set(line, (y + k) * stride);
+    let same = above !== undefined;
+    for (let i = 1; same && i < stride; i++) same = line[i] === above![i];
+    if (same) rows[y * stride] = 2;
+    else rows.set(line, y * stride);
+    for (let k = 1; k < scale; k++) rows[(y + k) * stride] = 2;
+    const spare = above ?? new Uint8Array(stride);
+    above = line;
+    line = spare;
   }
   return rows;
 }

@@ -132,8 +132,10 @@ console.log(`  SM3 of both files (blob store names):         ${per(t.hash)}`);
 // ---- 2. the worker pool ----
 const pool = createRenderPool({ size: WORKERS });
 await pool.warm();
+// warm-up: each worker is an isolate of its own whose JIT starts cold, as the one-thread part's did above
+
 await Promise.all(
-  faces.slice(0, 2 * WORKERS).map((f) => pool.render({ face: f, seal, time: T0, docId: 'W', meta: {} })),
+  faces.slice(0, Math.min(N, 20 * WORKERS)).map((f) => pool.render({ face: f, seal, time: T0, docId: 'W', meta: {} })),
 );
 const elu0 = performance.eventLoopUtilization();
 cpu0 = process.cpuUsage();

@@ -1,4 +1,4 @@
-import { createRenderPool, type RenderPool } from '../../documents/pool.js';
+import { createRenderPool, PER_WORKER, type RenderPool } from '../../documents/pool.js';
 import type { RenderCertificateOptions, RenderedCertificate } from '../../documents/render.js';
 import type { CertificateRenderer, RenderedFiles } from './renderer.js';
 
@@ -27,8 +27,8 @@ export function documentsRenderer(
   const render = (o: RenderCertificateOptions): Promise<RenderedCertificate> => get().render(o);
   return {
     get concurrency() {
-      // two per worker: one drawing while the other waits for its signature
-      return Math.max(1, 2 * get().size);
+      // as many as the workers keep in flight: one drawing while the others wait for their signatures
+      return Math.max(1, PER_WORKER * get().size);
     },
     async renderSealed(i) {
       const r = await render({

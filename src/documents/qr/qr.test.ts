@@ -211,6 +211,29 @@ describe('QR symbols and pictures', () => {
     }
   });
 
+  test('every version 1–40 at every level: the symbol equals qrcode’s, at the largest payload the version holds', () => {
+    const versions = createRequire(import.meta.url)('qrcode/lib/core/version.js') as {
+      getCapacity(v: number, level: unknown, mode: unknown): number;
+    };
+    const mode = createRequire(import.meta.url)('qrcode/lib/core/mode.js') as { BYTE: unknown };
+    const levelOf = createRequire(import.meta.url)('qrcode/lib/core/error-correction-level.js') as Record<
+      string,
+      unknown
+    >;
+    for (const level of ['L', 'M', 'Q', 'H'] as const) {
+      for (let v = 1; v <= 40; v++) {
+        const text = 'A'.repeat(versions.getCapacity(v, levelOf[level], mode.BYTE));
+        const ref = QRCode.create([{ data: new TextEncoder().encode(text), mode: 'byte' }], {
+          errorCorrectionLevel: level,
+        });
+        const mine = qrMatrix(text, level);
+        assert.equal(mine.version, v);
+        assert.equal(ref.version, v);
+        assert.deepEqual(mine.modules, ref.modules.data, `version ${v}, level ${level}`);
+      }
+    }
+  });
+
   test('every candidate mask scores what qrcode scores it (N1 + N2 + N3 + N4 on the masked symbol)', () => {
     let compared = 0;
     for (let i = 0; i < 60; i++) {

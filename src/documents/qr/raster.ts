@@ -1,9 +1,10 @@
 import { PNG } from 'pngjs';
-import QRCode, { type QRCodeErrorCorrectionLevel } from 'qrcode';
+import type { QRCodeErrorCorrectionLevel } from 'qrcode';
 import { rowBytes } from '../png.js';
+import { encodeBytes } from './encode.js';
 
 /**
- * QR symbols for certificates: the module matrix (qrcode encodes; the mask is chosen here, see `qrMatrix`) and the
+ * QR symbols for certificates: the module matrix (encode.ts places the data; the mask is chosen here, see `qrMatrix`) and the
  * scanlines of its picture, written straight into PNG rows — 1 bit per pixel for the plain code, palette indices
  * where the registration mark adds colour — so no RGBA raster is built per certificate. `Raster` remains for the
  * mark's own picture. Deterministic: same input, same PNG bytes.
@@ -252,21 +253,14 @@ export function maskScores(text: string, level: QRCodeErrorCorrectionLevel): num
 
 function symbol(text: string, level: QRCodeErrorCorrectionLevel) {
   // Byte mode over ASCII only: both payloads are ASCII (URL / base64url), so no reader guesses a charset.
-  // Mask 0 is asked for only to get the unmasked data back cheaply; the best mask is chosen below.
-  const qr = QRCode.create([{ data: new TextEncoder().encode(text), mode: 'byte' }], {
-    errorCorrectionLevel: level,
-    maskPattern: 0,
-  });
-  const { size, data, reservedBit } = qr.modules;
+  const { layout, modules: raw, eclBit } = encodeBytes(new TextEncoder().encode(text), level);
+  const { size, version } = layout;
   const n = size * size;
-  const free = dataMasksOf(qr.version, size, reservedBit);
-  const raw = new Uint8Array(n);
-  for (let k = 0; k < n; k++) raw[k] = data[k]! ^ free[0]![k]!;
+  const free = dataMasksOf(version, size, layout.reserved);
   const positions = formatPositions(size);
-  const eclBit = qr.errorCorrectionLevel.bit;
   // Scoring on bit lines: raw ^ mask, then the format bits of that mask and the dark module (never masked).
   const rawBits = bitLines(raw, size);
-  const maskBits = bitMasksOf(qr.version, size, free);
+  const maskBits = bitMasksOf(version, size, free);
   const { words } = rawBits;
   const cand: BitLines = {
     words,
@@ -296,11 +290,11 @@ function symbol(text: string, level: QRCodeErrorCorrectionLevel) {
     setBit(size - 8, 8, true); // the fixed dark module
     scores.push(bitPenalty(cand, size));
   }
-  return { qr, size, n, raw, free, positions, eclBit, scores };
+  return { version, size, n, raw, free, positions, eclBit, scores };
 }
 
 export function qrMatrix(text: string, level: QRCodeErrorCorrectionLevel): QrMatrix {
-  const { qr, size, n, raw, free, positions, eclBit, scores } = symbol(text, level);
+  const { version, size, n, raw, free, positions, eclBit, scores } = symbol(text, level);
   let best = 0;
   for (let p = 1; p < 8; p++) if (scores[p]! < scores[best]!) best = p; // the first lowest, as qrcode picks
   const modules = new Uint8Array(n);
@@ -309,7 +303,7 @@ export function qrMatrix(text: string, level: QRCodeErrorCorrectionLevel): QrMat
   const bits = formatBits(eclBit, best);
   for (const [i, k] of positions) modules[k] = (bits >> i) & 1;
   modules[(size - 8) * size + 8] = 1; // the fixed dark module
-  return { size, version: qr.version, modules, isDark: (r, c) => modules[r * size + c] === 1 };
+  return { size, version, modules, isDark: (r, c) => modules[r * size + c] === 1 };
 }
 
 /** ISO/IEC 18004 asks for a 4-module quiet zone; readers (and zbarimg) fail more often without it. */

@@ -3,9 +3,12 @@
 // neither font subsets nor QR codes come from a cache. Two figures:
 //   1. one thread: the render pipeline step by step (QR, layout, OFD + subsets, sealing, PDF, and the SM3 of both
 //      files that the blob store names them by — the pool's workers compute it too), wall and CPU time;
-//   2. the worker pool (src/documents/pool.ts, one worker per core; SM2 signing on the main thread).
+//   2. the worker pool (src/documents/pool.ts, one worker per core; SM2 signing on the main thread), with the files
+//      returned to the main thread, and written by the workers into a blob store as the sealing batch does.
 // Run: npm run bench -- documents   (BENCH_N=400 to change the count, BENCH_WORKERS=n for the pool size)
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Sm2PrivateKey } from '../src/crypto/sm2.js';
 import { digestHexOf } from '../src/documents/digests.js';
@@ -130,33 +133,44 @@ console.log(`  PDF (fonts, images, content, objects):       ${per(t.pdf)}`);
 console.log(`  SM3 of both files (blob store names):         ${per(t.hash)}`);
 
 // ---- 2. the worker pool ----
-const pool = createRenderPool({ size: WORKERS });
+// Twice: files returned to this thread (pool.render), and files written by the workers into a blob store as the
+// sealing batch has them (pool.renderToStore: the bytes never cross to this thread).
+const blobRoot = mkdtempSync(join(tmpdir(), 'bdcert-bench-documents-'));
+const pool = createRenderPool({ size: WORKERS, blobRoot });
 await pool.warm();
 // warm-up: each worker is an isolate of its own whose JIT starts cold, as the one-thread part's did above
-
 await Promise.all(
   faces.slice(0, Math.min(N, 20 * WORKERS)).map((f) => pool.render({ face: f, seal, time: T0, docId: 'W', meta: {} })),
 );
-const elu0 = performance.eventLoopUtilization();
-cpu0 = process.cpuUsage();
-start = performance.now();
-let bytes = 0;
-await Promise.all(
-  faces.map((f, i) =>
-    pool.render({ face: f, seal, time: T0, docId: `P${i}`, meta: { ZZBS: f.identifier } }).then((r) => {
-      bytes += r.ofd.length + r.pdf.length;
+for (const mode of ['returned', 'stored'] as const) {
+  const elu0 = performance.eventLoopUtilization();
+  cpu0 = process.cpuUsage();
+  start = performance.now();
+  let bytes = 0;
+  await Promise.all(
+    faces.map((f, i) => {
+      const o = { face: f, seal, time: T0, docId: `P${i}`, meta: { ZZBS: f.identifier } };
+      return mode === 'returned'
+        ? pool.render(o).then((r) => {
+            bytes += r.ofd.length + r.pdf.length;
+          })
+        : pool.renderToStore(o).then((r) => {
+            bytes += r.ofdBytes + r.pdfBytes;
+          });
     }),
-  ),
-);
-total = performance.now() - start;
-cpu = cpuMs(cpu0);
-const main = performance.eventLoopUtilization(elu0);
+  );
+  total = performance.now() - start;
+  cpu = cpuMs(cpu0);
+  const main = performance.eventLoopUtilization(elu0);
+  console.log(
+    `\npool of ${WORKERS} workers, files ${mode === 'returned' ? 'returned to this thread' : 'written by the workers to a blob store'}: ` +
+      `${(N / (total / 1000)).toFixed(1)} sealed certificates (OFD + PDF) per second`,
+  );
+  console.log(`  wall ${per(total)}, CPU (all threads) ${per(cpu)} per certificate`);
+  console.log(
+    `  main thread busy ${(main.utilization * 100).toFixed(0)}% (SM2 signing, messages): ${per(main.active)} per certificate`,
+  );
+  console.log(`  output ${(bytes / N / 1024).toFixed(0)} KiB per certificate (OFD + PDF); load average ${load()}`);
+}
 await pool.close();
-console.log(
-  `\npool of ${WORKERS} workers: ${(N / (total / 1000)).toFixed(1)} sealed certificates (OFD + PDF) per second`,
-);
-console.log(`  wall ${per(total)}, CPU (all threads) ${per(cpu)} per certificate`);
-console.log(
-  `  main thread busy ${(main.utilization * 100).toFixed(0)}% (SM2 signing, messages): ${per(main.active)} per certificate`,
-);
-console.log(`  output ${(bytes / N / 1024).toFixed(0)} KiB per certificate (OFD + PDF); load average ${load()}`);
+rmSync(blobRoot, { recursive: true, force: true });

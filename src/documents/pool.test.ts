@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { T0, testSeal } from '../../test/documents/support.js';
 import { SAMPLE_PROPERTY_CERTIFICATE as P } from '../../test/fixtures/domain/samples.js';
 import { sm3Hex } from '../crypto/sm3.js';
+import { FsBlobStore } from '../store/blobs.js';
 import { createRenderPool, type RenderPool } from './pool.js';
 import { verifyOfd } from './verify.js';
 
@@ -72,6 +76,35 @@ describe('render pool (worker threads, signing on this thread)', () => {
     assert.equal(bad.status, 'rejected');
     assert.match(String(bad.status === 'rejected' ? bad.reason : ''), /crypto device is offline/);
     assert.equal(good.status, 'fulfilled');
+  });
+
+  test('renderToStore: the worker writes both files into the blob store and answers with their names only', async () => {
+    for (const size of [1, 0]) {
+      const root = mkdtempSync(join(tmpdir(), 'bdcert-pool-blobs-'));
+      const p = createRenderPool({ size, blobRoot: root });
+      try {
+        const r = await p.renderToStore({ face: P, seal: material.seal, time: T0, docId: `STORE${size}`, meta: {} });
+        assert.deepEqual(Object.keys(r).sort(), ['ofdBytes', 'ofdSm3', 'pages', 'pdfBytes', 'pdfSm3'], 'no bytes');
+        const blobs = new FsBlobStore(root);
+        const ofd = await blobs.get(r.ofdSm3); // get checks the SM3 of what it reads
+        const pdf = await blobs.get(r.pdfSm3);
+        assert.ok(ofd && pdf, `size ${size}: both files stored`);
+        assert.equal(ofd.length, r.ofdBytes);
+        assert.equal(pdf.length, r.pdfBytes);
+        const v = await verifyOfd(ofd, { trustedRoots: material.roots });
+        assert.equal(v.verdict, 'valid');
+        const leftovers = readdirSync(root, { recursive: true }).filter((f) => String(f).endsWith('.tmp'));
+        assert.deepEqual(leftovers, [], 'no temporary files left');
+      } finally {
+        await p.close();
+        rmSync(root, { recursive: true, force: true });
+      }
+    }
+    // a pool without a blob store refuses, naming what is missing
+    await assert.rejects(
+      pool.renderToStore({ face: P, seal: material.seal, time: T0, docId: 'NOSTORE', meta: {} }),
+      /blobRoot/,
+    );
   });
 
   test('a closed pool refuses work', async () => {

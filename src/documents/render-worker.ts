@@ -1,7 +1,8 @@
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { Sm2PublicKey, type Sm2Signer } from '../crypto/sm2.js';
+import { FsBlobStore } from '../store/blobs.js';
 import { fontChain, subsetFace } from './fonts.js';
-import type { FromWorker, SealPart, ToWorker } from './pool.js';
+import type { FromWorker, SealPart, StoredCertificate, ToWorker, WorkerSetup } from './pool.js';
 import { toWire } from './pool.js';
 import { renderCertificate, type SealMaterial } from './render.js';
 
@@ -11,6 +12,9 @@ import { renderCertificate, type SealMaterial } from './render.js';
  */
 const port = parentPort;
 if (!port) throw new Error('render-worker.ts runs as a worker thread only');
+
+const setup = (workerData ?? {}) as WorkerSetup;
+const blobs = setup.blobRoot ? new FsBlobStore(setup.blobRoot) : undefined;
 
 const SEALS = 16;
 const seals = new Map<string, SealPart & { readonly key: Sm2PublicKey }>();
@@ -60,15 +64,28 @@ port.on('message', (m: ToWorker) => {
       picturePng: s.picturePng,
       signer: remoteSigner(m.id, s.key),
     };
-    renderCertificate({ ...m.options, seal }).then(
-      (r) => {
+    const store = m.store;
+    renderCertificate({ ...m.options, seal })
+      .then(async (r) => {
+        if (store) {
+          if (!blobs) throw new Error('render worker: no blob store (the pool has no blobRoot)');
+          // The blob store names files by SM3, which renderCertificate computed here, off the pool's thread.
+          await Promise.all([blobs.put(r.ofd, r.ofdSm3), blobs.put(r.pdf, r.pdfSm3)]);
+          const result: StoredCertificate = {
+            pages: r.pages,
+            ofdSm3: r.ofdSm3,
+            pdfSm3: r.pdfSm3,
+            ofdBytes: r.ofd.length,
+            pdfBytes: r.pdf.length,
+          };
+          post({ type: 'done', id: m.id, result });
+          return;
+        }
         const ofd = own(r.ofd);
         const pdf = own(r.pdf);
-        // The blob store names files by SM3: renderCertificate computed it here, off the pool's thread.
         const result = { ofd, pdf, pages: r.pages, ofdSm3: r.ofdSm3, pdfSm3: r.pdfSm3 };
         post({ type: 'done', id: m.id, result }, [ofd.buffer as ArrayBuffer, pdf.buffer as ArrayBuffer]);
-      },
-      (e: unknown) => post({ type: 'error', id: m.id, error: toWire(e) }),
-    );
+      })
+      .catch((e: unknown) => post({ type: 'error', id: m.id, error: toWire(e) }));
   }
 });

@@ -75,10 +75,11 @@ export async function createServices(given: Config, store: Store, o: ServiceOpti
   const log = o.log ?? quietLog;
   const masterKey = loadFieldMasterKey(config);
   const fieldCrypto = createFieldCrypto(masterKey);
+  const blobRoot = join(config.dataDir, 'blobs');
   const ctx: ServiceContext = {
     config,
     store,
-    blobs: new FsBlobStore(join(config.dataDir, 'blobs')),
+    blobs: new FsBlobStore(blobRoot),
     fieldCrypto,
     now,
     log,
@@ -133,7 +134,11 @@ export async function createServices(given: Config, store: Store, o: ServiceOpti
   const issuance: IssuanceDeps = {
     ctx,
     catalog,
-    renderer: documentsRenderer(config.renderWorkers === undefined ? {} : { workers: config.renderWorkers }),
+    // The workers write sealed files straight into the blob store (the same directory as ctx.blobs).
+    renderer: documentsRenderer({
+      ...(config.renderWorkers === undefined ? {} : { workers: config.renderWorkers }),
+      blobRoot,
+    }),
     nodeSigner,
     catalogConfig: { proofTypeCode: config.ports.proofTypeCode },
     // Configured code tables (BDCERT_CODE_TABLES, issue 3 §3): an invalid file stops the start here.

@@ -25,7 +25,10 @@ export function sm3Hex(bytes: Uint8Array): string {
 }
 
 export class FsBlobStore implements BlobStore {
-  constructor(private readonly root: string) {}
+  /** Directories this store has made or found: a put into one of them skips the mkdir. */
+  private readonly dirs = new Set<string>();
+
+  constructor(readonly root: string) {}
 
   private pathOf(hash: string): string {
     if (!HEX64.test(hash)) throw new Error(`invalid blob id: ${hash}`);
@@ -36,10 +39,22 @@ export class FsBlobStore implements BlobStore {
     const hash = sm3 ?? sm3Hex(bytes);
     const p = this.pathOf(hash);
     if (await this.has(hash)) return hash;
-    await mkdir(dirname(p), { recursive: true });
-    // Write then rename: a crash never leaves a half-written file under the final name.
+    const dir = dirname(p);
+    if (!this.dirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.dirs.add(dir);
+    }
+    // Write then rename: a crash never leaves a half-written file under the final name. The name is unique per
+    // process and call (render workers of one process write into the same store).
     const tmp = `${p}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-    await writeFile(tmp, bytes, { mode: 0o640 });
+    try {
+      await writeFile(tmp, bytes, { mode: 0o640 });
+    } catch (e) {
+      // the directory went away since (a restore replaced the store): make it again, once
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      await mkdir(dir, { recursive: true });
+      await writeFile(tmp, bytes, { mode: 0o640 });
+    }
     await rename(tmp, p);
     return hash;
   }

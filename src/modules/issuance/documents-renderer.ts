@@ -1,21 +1,25 @@
 import { createRenderPool, PER_WORKER, type RenderPool } from '../../documents/pool.js';
 import type { RenderCertificateOptions, RenderedCertificate } from '../../documents/render.js';
-import type { CertificateRenderer, RenderedFiles } from './renderer.js';
+import type { CertificateRenderer, RenderedFiles, StoredFiles } from './renderer.js';
 
 /**
  * The CertificateRenderer of src/documents: layout → OFD sealed with the agency seal, and the PDF copy — drawn on a
  * pool of worker threads (src/documents/pool.ts; `workers` from BDCERT_RENDER_WORKERS in src/config.ts, default one
  * per core, 0 = on this thread),
  * with the SM2 signature made on this thread by the seal's signer. The pool starts with the first certificate.
+ * With `blobRoot` (the application's FsBlobStore directory) sealed files are written by the workers themselves.
  */
 export function documentsRenderer(
-  opts: { readonly pool?: RenderPool; readonly workers?: number } = {},
+  opts: { readonly pool?: RenderPool; readonly workers?: number; readonly blobRoot?: string } = {},
 ): CertificateRenderer & {
   close(): Promise<void>;
 } {
   let pool = opts.pool;
   const get = (): RenderPool => {
-    pool ??= createRenderPool(opts.workers === undefined ? {} : { size: opts.workers });
+    pool ??= createRenderPool({
+      ...(opts.workers === undefined ? {} : { size: opts.workers }),
+      ...(opts.blobRoot ? { blobRoot: opts.blobRoot } : {}),
+    });
     return pool;
   };
   const files = (r: RenderedCertificate): RenderedFiles => ({
@@ -30,15 +34,17 @@ export function documentsRenderer(
       // as many as the workers keep in flight: one drawing while the others wait for their signatures
       return Math.max(1, PER_WORKER * get().size);
     },
-    async renderSealed(i) {
-      const r = await render({
+    async renderSealed(i): Promise<RenderedFiles | StoredFiles> {
+      const o: RenderCertificateOptions = {
         face: i.face,
         seal: i.seal,
         time: i.sealedAt,
         docId: i.face.identifier.replace(/[^0-9A-Z]/g, '').slice(-32),
         meta: i.meta,
-      });
-      return files(r);
+      };
+      if (!opts.blobRoot) return files(await render(o));
+      const r = await get().renderToStore(o);
+      return { stored: true, ofdSm3: r.ofdSm3, pdfSm3: r.pdfSm3 };
     },
     async renderCancelled(i) {
       // Bound to the original by its identifier (YZZBS in the metadata and printed on every page) and sealed anew by

@@ -27,10 +27,18 @@ export interface RenderedFiles {
   readonly pdfSm3?: string;
 }
 
+/** Files the renderer has already written into the application's blob store: their names (SM3). */
+export interface StoredFiles {
+  readonly stored: true;
+  readonly ofdSm3: string;
+  readonly pdfSm3: string;
+}
+
 export interface CertificateRenderer {
   /** How many renders it can usefully run at once (its worker threads); the sealing batch keeps that many going. */
   readonly concurrency?: number;
-  renderSealed(input: RenderInput): Promise<RenderedFiles>;
+  /** The sealed files — as bytes, or already in the blob store (a renderer that writes them where it draws them). */
+  renderSealed(input: RenderInput): Promise<RenderedFiles | StoredFiles>;
   /** The 已注销 rendition: the same certificate watermarked on every page, sealed anew, referring to the original. */
   renderCancelled(input: RenderInput & { readonly cancelledAt: Date; readonly reason: string }): Promise<RenderedFiles>;
 }

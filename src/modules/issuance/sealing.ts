@@ -87,10 +87,10 @@ async function renderAndStore(deps: IssuanceDeps, c: repo.CertificateRow, x: Sea
     agencyName: x.agency.name,
     meta: metaOf(face, c, x.agency, x.seal.name, x.sealedAt),
   });
-  const [ofd, pdf] = await Promise.all([
-    deps.ctx.blobs.put(files.ofd, files.ofdSm3),
-    deps.ctx.blobs.put(files.pdf, files.pdfSm3),
-  ]);
+  const [ofd, pdf] =
+    'stored' in files
+      ? [files.ofdSm3, files.pdfSm3]
+      : await Promise.all([deps.ctx.blobs.put(files.ofd, files.ofdSm3), deps.ctx.blobs.put(files.pdf, files.pdfSm3)]);
   return { id: c.id, ofd, pdf, sealId: x.seal.sealId, sealName: x.seal.name, sealedAt: x.sealedAt };
 }
 

@@ -133,13 +133,21 @@ export function measureText(text: string, role: FontRole, sizeMm: number): numbe
 
 /** Splits text into runs drawn by one face each (fallback for rare characters). */
 export function splitRuns(text: string, role: FontRole): { face: number; text: string }[] {
+  // Runs as slices of `text`, not strings grown a character at a time (one allocation per run, not per character).
   const runs: { face: number; text: string }[] = [];
-  for (const ch of text) {
-    const f = Math.max(0, faceIndexFor(ch.codePointAt(0)!, role));
-    const last = runs[runs.length - 1];
-    if (last && last.face === f) last.text += ch;
-    else runs.push({ face: f, text: ch });
+  let start = 0;
+  let face = -1;
+  for (let i = 0; i < text.length; ) {
+    const cp = text.codePointAt(i)!;
+    const f = Math.max(0, faceIndexFor(cp, role));
+    if (f !== face) {
+      if (i > start) runs.push({ face, text: text.slice(start, i) });
+      start = i;
+      face = f;
+    }
+    i += cp > 0xffff ? 2 : 1;
   }
+  if (text.length > start) runs.push({ face, text: text.slice(start) });
   return runs;
 }
 

@@ -73,17 +73,34 @@ type RunsOf = Map<TextItem, FontRun[]>;
 function fontRuns(text: string, role: FontRole, commons: Commons): FontRun[] {
   const common = commons.get(role);
   const out: FontRun[] = [];
+  // neighbouring runs of one resource join (a fallback-face run between them does not)
+  const push = (key: string, text: string) => {
+    const last = out[out.length - 1];
+    if (last && last.key === key) last.text += text;
+    else out.push({ key, face: 0, text });
+  };
   for (const run of splitRuns(text, role)) {
     if (run.face !== 0 || !common) {
       out.push({ key: `${role}|${run.face}|v`, face: run.face, text: run.text });
       continue;
     }
-    for (const ch of run.text) {
-      const key = `${role}|0|${common.codePoints.has(ch.codePointAt(0)!) ? 'c' : 'v'}`;
-      const last = out[out.length - 1];
-      if (last && last.key === key) last.text += ch;
-      else out.push({ key, face: 0, text: ch });
+    // slices of the run, split where a character leaves or enters the common subset
+    const t = run.text;
+    const keyC = `${role}|0|c`;
+    const keyV = `${role}|0|v`;
+    let start = 0;
+    let key = '';
+    for (let i = 0; i < t.length; ) {
+      const cp = t.codePointAt(i)!;
+      const k = common.codePoints.has(cp) ? keyC : keyV;
+      if (k !== key) {
+        if (i > start) push(key, t.slice(start, i));
+        start = i;
+        key = k;
+      }
+      i += cp > 0xffff ? 2 : 1;
     }
+    if (t.length > start) push(key, t.slice(start));
   }
   return out;
 }

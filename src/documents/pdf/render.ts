@@ -90,11 +90,11 @@ const BLANK_EM = 0.25;
 function textOps(faces: readonly Face[], text: string, sizePt: number): { ops: string; widthPt: number } {
   let ops = '';
   let current: Face | undefined;
-  let hex = '';
+  const hex: string[] = []; // joined once per string: growing one string by 4 characters a glyph allocates per glyph
   let width = 0;
   const flush = () => {
-    if (current && hex) ops += `<${hex}> Tj\n`;
-    hex = '';
+    if (current && hex.length) ops += `<${hex.join('')}> Tj\n`;
+    hex.length = 0;
   };
   for (const ch of text) {
     const cp = ch.codePointAt(0) ?? 0;
@@ -111,7 +111,7 @@ function textOps(faces: readonly Face[], text: string, sizePt: number): { ops: s
       current = face;
       ops += `/${face.name} ${n(sizePt)} Tf\n`;
     }
-    hex += face.font.hex(cp);
+    hex.push(face.font.hex(cp));
     width += face.font.width(cp);
   }
   flush();

@@ -166,7 +166,10 @@ function bitLines(modules: Uint8Array, size: number): BitLines {
  * alike, so a run of L ≥ 5 holds L − 4 of them, one of which starts the run (E and not E one module before):
  * N1 = |E| + 2 × starts. N3 compares the eleven modules ending at j with each pattern.
  */
-function linePenalty(a: Int32Array, o: number, words: number, lastMask: number): { n1: number; n3: number } {
+// linePenalty's results: two numbers per line of every candidate, kept here rather than in an object per call
+let lineN1 = 0;
+let lineN3 = 0;
+function linePenalty(a: Int32Array, o: number, words: number, lastMask: number): void {
   let n1 = 0;
   let n3 = 0;
   for (let w = 0; w < words; w++) {
@@ -197,7 +200,8 @@ function linePenalty(a: Int32Array, o: number, words: number, lastMask: number):
     n3 += pop(middle & s10 & ~s9 & s8 & s7 & ~s3 & ~s2 & ~s1 & ~x); // 1011101 0000
     n3 += pop(middle & ~s10 & ~s9 & ~s8 & ~s7 & s3 & s2 & ~s1 & x); // 0000 1011101
   }
-  return { n1, n3 };
+  lineN1 = n1;
+  lineN3 = n3;
 }
 
 function bitPenalty(l: BitLines, size: number): number {
@@ -208,10 +212,12 @@ function bitPenalty(l: BitLines, size: number): number {
   let n3 = 0;
   let dark = 0;
   for (let i = 0; i < size; i++) {
-    const r = linePenalty(rows, i * words, words, lastMask);
-    const c = linePenalty(cols, i * words, words, lastMask);
-    n1 += r.n1 + c.n1;
-    n3 += r.n3 + c.n3;
+    linePenalty(rows, i * words, words, lastMask);
+    n1 += lineN1;
+    n3 += lineN3;
+    linePenalty(cols, i * words, words, lastMask);
+    n1 += lineN1;
+    n3 += lineN3;
     for (let w = 0; w < words; w++) dark += pop(rows[i * words + w]! & (w === words - 1 ? lastMask : -1));
   }
   // N2: 2×2 blocks alike, at columns j − 1 and j of rows i and i + 1

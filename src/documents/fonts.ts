@@ -131,24 +131,31 @@ export function measureText(text: string, role: FontRole, sizeMm: number): numbe
   return w * sizeMm;
 }
 
-/** Splits text into runs drawn by one face each (fallback for rare characters). */
-export function splitRuns(text: string, role: FontRole): { face: number; text: string }[] {
-  // Runs as slices of `text`, not strings grown a character at a time (one allocation per run, not per character).
-  const runs: { face: number; text: string }[] = [];
+/**
+ * Splits `text` where `keyOf` of its code points changes: each run a slice of `text`, not a string grown a
+ * character at a time (one allocation per run, not per character).
+ */
+export function runsBy<K>(text: string, keyOf: (cp: number) => K): { key: K; text: string }[] {
+  const runs: { key: K; text: string }[] = [];
   let start = 0;
-  let face = -1;
+  let key: K | undefined;
   for (let i = 0; i < text.length; ) {
     const cp = text.codePointAt(i)!;
-    const f = Math.max(0, faceIndexFor(cp, role));
-    if (f !== face) {
-      if (i > start) runs.push({ face, text: text.slice(start, i) });
+    const k = keyOf(cp);
+    if (i === 0 || k !== key) {
+      if (i > start) runs.push({ key: key as K, text: text.slice(start, i) });
       start = i;
-      face = f;
+      key = k;
     }
     i += cp > 0xffff ? 2 : 1;
   }
-  if (text.length > start) runs.push({ face, text: text.slice(start) });
+  if (text.length > start) runs.push({ key: key as K, text: text.slice(start) });
   return runs;
+}
+
+/** Splits text into runs drawn by one face each (fallback for rare characters). */
+export function splitRuns(text: string, role: FontRole): { face: number; text: string }[] {
+  return runsBy(text, (cp) => Math.max(0, faceIndexFor(cp, role))).map((r) => ({ face: r.key, text: r.text }));
 }
 
 const subsetCache = new Map<string, Uint8Array>();

@@ -155,7 +155,8 @@ function sealKeyOf(sealDer: Uint8Array): string {
   return k;
 }
 
-async function storeOnThisThread(blobs: FsBlobStore, r: RenderedCertificate): Promise<StoredCertificate> {
+/** Writes a rendered certificate's files into `blobs` (on whichever thread renders: a worker, or this one). */
+export async function storeRendered(blobs: FsBlobStore, r: RenderedCertificate): Promise<StoredCertificate> {
   await Promise.all([blobs.put(r.ofd, r.ofdSm3), blobs.put(r.pdf, r.pdfSm3)]);
   return { pages: r.pages, ofdSm3: r.ofdSm3, pdfSm3: r.pdfSm3, ofdBytes: r.ofd.length, pdfBytes: r.pdf.length };
 }
@@ -174,7 +175,7 @@ export function createRenderPool(opts: { size?: number; blobRoot?: string } = {}
     return {
       size,
       render: renderCertificate,
-      renderToStore: blobs ? async (o) => storeOnThisThread(blobs, await renderCertificate(o)) : noBlobStore,
+      renderToStore: blobs ? async (o) => storeRendered(blobs, await renderCertificate(o)) : noBlobStore,
       warm: async () => {},
       close: async () => {},
     };

@@ -2,8 +2,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Sm2PublicKey, type Sm2Signer } from '../crypto/sm2.js';
 import { FsBlobStore } from '../store/blobs.js';
 import { fontChain, subsetFace } from './fonts.js';
-import type { FromWorker, SealPart, StoredCertificate, ToWorker, WorkerSetup } from './pool.js';
-import { toWire } from './pool.js';
+import type { FromWorker, SealPart, ToWorker, WorkerSetup } from './pool.js';
+import { storeRendered, toWire } from './pool.js';
 import { renderCertificate, type SealMaterial } from './render.js';
 
 /**
@@ -70,15 +70,7 @@ port.on('message', (m: ToWorker) => {
         if (store) {
           if (!blobs) throw new Error('render worker: no blob store (the pool has no blobRoot)');
           // The blob store names files by SM3, which renderCertificate computed here, off the pool's thread.
-          await Promise.all([blobs.put(r.ofd, r.ofdSm3), blobs.put(r.pdf, r.pdfSm3)]);
-          const result: StoredCertificate = {
-            pages: r.pages,
-            ofdSm3: r.ofdSm3,
-            pdfSm3: r.pdfSm3,
-            ofdBytes: r.ofd.length,
-            pdfBytes: r.pdf.length,
-          };
-          post({ type: 'done', id: m.id, result });
+          post({ type: 'done', id: m.id, result: await storeRendered(blobs, r) });
           return;
         }
         const ofd = own(r.ofd);

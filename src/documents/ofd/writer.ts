@@ -1,7 +1,7 @@
 import { crc32 } from 'node:zlib';
 import { deflateRaw, PART_LEVEL } from '../deflate.js';
 import { identityOf, isShared, type SharedPrefix, sharedPrefix, sharePrefix } from '../digests.js';
-import { advanceEm, type CommonSubset, commonSubset, fontChain, splitRuns, subsetFace } from '../fonts.js';
+import { advanceEm, type CommonSubset, commonSubset, fontChain, runsBy, splitRuns, subsetFace } from '../fonts.js';
 import type { DocumentModel, FontRole, ImageItem, PageItem, PathItem, Rgb, TextItem } from '../page-model.js';
 import { esc, NS, n, utf8, XML_DECL } from './xml.js';
 
@@ -84,23 +84,10 @@ function fontRuns(text: string, role: FontRole, commons: Commons): FontRun[] {
       out.push({ key: `${role}|${run.face}|v`, face: run.face, text: run.text });
       continue;
     }
-    // slices of the run, split where a character leaves or enters the common subset
-    const t = run.text;
+    // split where a character leaves or enters the common subset
     const keyC = `${role}|0|c`;
     const keyV = `${role}|0|v`;
-    let start = 0;
-    let key = '';
-    for (let i = 0; i < t.length; ) {
-      const cp = t.codePointAt(i)!;
-      const k = common.codePoints.has(cp) ? keyC : keyV;
-      if (k !== key) {
-        if (i > start) push(key, t.slice(start, i));
-        start = i;
-        key = k;
-      }
-      i += cp > 0xffff ? 2 : 1;
-    }
-    if (t.length > start) push(key, t.slice(start));
+    for (const part of runsBy(run.text, (cp) => (common.codePoints.has(cp) ? keyC : keyV))) push(part.key, part.text);
   }
   return out;
 }
@@ -327,10 +314,9 @@ export function zipPackage(files: Map<string, Uint8Array>): Uint8Array {
   const parts: Uint8Array[] = [];
   const central: Uint8Array[] = [];
   const all = [...files];
-  const shared = all.filter(([path, bytes]) => isShared(bytes) && !path.endsWith('.xml'));
-  const ordered = shared.length
-    ? [...shared, ...all.filter(([path, bytes]) => !(isShared(bytes) && !path.endsWith('.xml')))]
-    : all;
+  const first = ([path, bytes]: [string, Uint8Array]) => isShared(bytes) && !path.endsWith('.xml');
+  const shared = all.filter(first);
+  const ordered = shared.length ? [...shared, ...all.filter((e) => !first(e))] : all;
   let offset = 0;
   let prefixLength = 0;
   for (const [index, [path, bytes]] of ordered.entries()) {

@@ -16,21 +16,8 @@ export function esc(s: string): string {
 export const NS = 'http://www.ofdspec.org/2016';
 export const XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>';
 
-/** Numbers in OFD are millimetres; three decimals is well below a printer dot. */
-export function n(v: number): string {
-  const r = Math.round(v * 1000) / 1000;
-  if (Number.isInteger(r)) return r === 0 ? '0' : String(r);
-  // A page repeats the same few hundred coordinates and sizes; formatting a fraction costs more than a lookup.
-  let s = formatted.get(r);
-  if (s === undefined) {
-    s = String(r);
-    if (formatted.size >= FORMATTED) formatted.clear();
-    formatted.set(r, s);
-  }
-  return s;
-}
-const formatted = new Map<number, string>();
-const FORMATTED = 8192;
+/** Numbers in OFD are millimetres, at most three decimals (decimal.ts). */
+export { decimal3 as n } from '../decimal.js';
 
 /** UTF-8 bytes of an XML part (native, where fflate's strToU8 encodes in JavaScript). */
 export function utf8(s: string): Uint8Array {

@@ -149,8 +149,5 @@ export function pdfDate(d: Date): string {
   return `(D:${d.toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z)`;
 }
 
-/** Numbers: at most three decimals (a thousandth of a point is far below any device's resolution), no -0. */
-export function num(v: number): string {
-  const r = Math.round(v * 1000) / 1000;
-  return Object.is(r, -0) ? '0' : String(r);
-}
+/** Numbers in PDF points, at most three decimals (decimal.ts). */
+export { decimal3 as num } from '../decimal.js';

@@ -160,15 +160,16 @@ function bitLines(modules: Uint8Array, size: number): BitLines {
   return { words, rows, cols };
 }
 
+// linePenalty's results: two numbers per line of every candidate, kept here rather than in an object per call
+let lineN1 = 0;
+let lineN3 = 0;
+
 /**
  * N1 (runs of ≥ 5 alike: 3 + 1 per module beyond 5) and N3 (1011101 with four light modules on either side, within
  * the line) of one line. With s_k the line shifted by k (bit j holds module j − k): E marks modules that end five
  * alike, so a run of L ≥ 5 holds L − 4 of them, one of which starts the run (E and not E one module before):
  * N1 = |E| + 2 × starts. N3 compares the eleven modules ending at j with each pattern.
  */
-// linePenalty's results: two numbers per line of every candidate, kept here rather than in an object per call
-let lineN1 = 0;
-let lineN3 = 0;
 function linePenalty(a: Int32Array, o: number, words: number, lastMask: number): void {
   let n1 = 0;
   let n3 = 0;

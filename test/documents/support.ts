@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DevCa } from '../../src/crypto/dev-ca.js';
 import { LocalKeyStore } from '../../src/crypto/keystore.js';
-import { sealPng } from '../../src/crypto/seal-image.js';
 import { makeSeal } from '../../src/crypto/ses.js';
 import { Sm2PrivateKey } from '../../src/crypto/sm2.js';
 import type { SealMaterial } from '../../src/documents/render.js';
+import { sealPng } from '../../src/documents/seal-image.js';
 
 export const T0 = new Date('2026-11-20T02:00:00Z');
 const YEAR = 365 * 86400_000;

@@ -7,7 +7,6 @@ import { unzipSync } from 'fflate';
 import { PNG } from 'pngjs';
 import { DevCa } from '../../src/crypto/dev-ca.js';
 import { LocalKeyStore } from '../../src/crypto/keystore.js';
-import { sealPng } from '../../src/crypto/seal-image.js';
 import { makeSeal } from '../../src/crypto/ses.js';
 import { Sm2PrivateKey } from '../../src/crypto/sm2.js';
 import { layoutCertificate } from '../../src/documents/layout/certificate.js';
@@ -19,6 +18,7 @@ import {
   verifyInfoQr,
 } from '../../src/documents/qr/index.js';
 import { renderCertificate, type SealMaterial } from '../../src/documents/render.js';
+import { sealPng } from '../../src/documents/seal-image.js';
 import type { FaceData } from '../../src/domain/face-data.js';
 import { SAMPLE_PROPERTY_CERTIFICATE as P, SAMPLE_REGISTRATION_PROOF as R } from '../fixtures/domain/samples.js';
 import { loadOfdJs } from './ofdjs.js';

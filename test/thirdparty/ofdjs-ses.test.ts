@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DevCa } from '../../src/crypto/dev-ca.js';
 import { LocalKeyStore } from '../../src/crypto/keystore.js';
-import { sealPng } from '../../src/crypto/seal-image.js';
 import { makeSeal, parseSESeal, signSES } from '../../src/crypto/ses.js';
 import { Sm2PrivateKey } from '../../src/crypto/sm2.js';
 import { sm3 } from '../../src/crypto/sm3.js';
+import { sealPng } from '../../src/documents/seal-image.js';
 import { loadOfdJs } from './ofdjs.js';
 
 /**

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { checkSealPng } from '../../crypto/seal-image.js';
+import { checkSealPng } from '../../documents/seal-image.js';
 import * as repo from '../../modules/catalog/repository.js';
 import { changeSealStatus, createSeal, importSeal, replaceSeal } from '../../modules/catalog/service.js';
 import type { SealStatus } from '../../store/schema.js';

@@ -11,11 +11,11 @@ import {
 } from '../../../test/thirdparty/fixture.js';
 import { compareWithGolden } from '../../../test/thirdparty/png-compare.js';
 import { pdfInfo, pdfToPngs, pdfToText, qpdfCheck, zbarDecode } from '../../../test/thirdparty/tools.js';
-import { sealPng } from '../../crypto/seal-image.js';
 import { sm3 } from '../../crypto/sm3.js';
 import { digestOf } from '../digests.js';
 import { fontChain, subsetFace } from '../fonts.js';
 import { tokenFromUrl, verifyInfoQr } from '../qr/index.js';
+import { sealPng } from '../seal-image.js';
 import { CONVENIENCE_NOTE, type PdfFontSource, renderPdf } from './index.js';
 
 const DPI = 150;

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { checkSealPng } from '../../crypto/seal-image.js';
+import { checkSealPng } from '../../documents/seal-image.js';
 import { notFoundError, requireStaff, staffPrincipal } from '../../http/auth.js';
 import { ApiError } from '../../http/errors.js';
 import { binary, EX, errors, MIME } from '../../http/openapi.js';

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { DevCa } from '../../crypto/dev-ca.js';
 import type { KeyStore } from '../../crypto/keystore.js';
-import { SEAL_DIAMETER_MM, sealPng } from '../../crypto/seal-image.js';
 import { makeSeal } from '../../crypto/ses.js';
+import { SEAL_DIAMETER_MM, sealPng } from '../../documents/seal-image.js';
 import { DomainError } from '../../domain/problem.js';
 import type { Database } from '../../store/schema.js';
 import { activeCredential } from './credentials.js';

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { Resvg } from '@resvg/resvg-js';
 import { PNG } from 'pngjs';
-import { checkSealPng, SEAL_DIAMETER_MM, sealPng, sealSvg } from './seal-image.js';
+import { assetPath } from '../paths.js';
+import { checkSealPng, indexedPng, SEAL_DIAMETER_MM, sealPng, sealSvg } from './seal-image.js';
 
 /** Issue 4 §5: the generated round red seal is deterministic per agency and carries rim text, star and centre text. */
 describe('generated seal image', () => {
@@ -54,5 +56,38 @@ describe('generated seal image', () => {
     assert.equal(alpha(150, 150) > 0, true, 'the star covers the centre');
     const i = (150 * 300 + 150) * 4;
     assert.ok(img.data[i]! > 150 && img.data[i + 1]! < 60 && img.data[i + 2]! < 60, 'red ink');
+  });
+
+  test('sealPng is an indexed PNG with per-entry alpha holding exactly the pixels resvg drew, at a third of the size', () => {
+    const bytes = sealPng(A, 600);
+    assert.equal(bytes[25], 3, 'colour type 3 (indexed)');
+    assert.ok(Buffer.from(bytes).includes(Buffer.from('tRNS')), 'with a tRNS chunk');
+    const drawn = new Resvg(sealSvg(A), {
+      fitTo: { mode: 'width', value: 600 },
+      font: {
+        fontFiles: [assetPath('node_modules/@expo-google-fonts/noto-serif-sc/700Bold/NotoSerifSC_700Bold.ttf')],
+        loadSystemFonts: false,
+        defaultFontFamily: 'Noto Serif SC',
+      },
+      background: 'rgba(0,0,0,0)',
+    }).render();
+    const decoded = PNG.sync.read(Buffer.from(bytes));
+    const straight = PNG.sync.read(drawn.asPng()); // resvg's own PNG: straight alpha (its raw pixels are premultiplied)
+    assert.ok(Buffer.from(decoded.data).equals(Buffer.from(straight.data)), 'every pixel keeps its RGBA');
+    assert.ok(bytes.length * 2 < drawn.asPng().length, `${bytes.length} bytes against ${drawn.asPng().length} RGBA`);
+  });
+
+  test('indexedPng: round-trips up to 256 RGBA values; more give undefined (the caller keeps the RGBA PNG)', () => {
+    const w = 16;
+    const h = 16;
+    const rgba = new Uint8Array(w * h * 4);
+    for (let i = 0; i < w * h; i++) rgba.set([i, 255 - i, (i * 7) & 0xff, (i * 13) & 0xff], i * 4);
+    const png = indexedPng(w, h, rgba);
+    assert.ok(png);
+    assert.ok(Buffer.from(PNG.sync.read(Buffer.from(png)).data).equals(Buffer.from(rgba)));
+    const more = new Uint8Array(17 * 16 * 4);
+    for (let i = 0; i < 17 * 16; i++) more.set([i & 0xff, i >> 8, 0, 255], i * 4);
+    assert.equal(indexedPng(17, 16, more), undefined, '272 distinct values');
+    assert.throws(() => indexedPng(4, 4, new Uint8Array(10)), /size/);
   });
 });

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { Resvg } from '@resvg/resvg-js';
+import { PNG } from 'pngjs';
 import { assetPath } from '../paths.js';
+import { encodePng } from './png.js';
 
 /**
  * Seal pictures (issue 4 §5). A generated round red seal — the agency name along the upper rim, a five-pointed star in
@@ -72,7 +74,45 @@ export function rasterizeSealSvg(svg: string, pixels = 600): Uint8Array {
     font: { fontFiles: [fontFile], loadSystemFonts: false, defaultFontFamily: FONT_FAMILY },
     background: 'rgba(0,0,0,0)',
   });
-  return new Uint8Array(r.render().asPng());
+  const png = r.render().asPng();
+  // Indexed from the PNG's own (straight-alpha) pixels: resvg's raw `pixels` are premultiplied.
+  const { width, height, data } = PNG.sync.read(png);
+  return indexedPng(width, height, data) ?? new Uint8Array(png);
+}
+
+/**
+ * The same pixels as an indexed PNG with per-entry alpha (PLTE + tRNS) when they have at most 256 distinct RGBA
+ * values — a one-colour seal has a few dozen (a few dozen for a 600 px generated seal, from the anti-aliased edges) — else
+ * undefined. Lossless: every pixel keeps its exact RGBA. The picture travels in every sealed file twice (Seal.esl and
+ * the SESeal inside SignedValue.dat, GB/T 38540 §7) and once more in the PDF, so its size is paid on every
+ * certificate: 51 KB as resvg's RGBA PNG, ~10 KB indexed.
+ */
+export function indexedPng(width: number, height: number, rgba: Uint8Array): Uint8Array | undefined {
+  if (rgba.length !== width * height * 4) throw new Error('indexedPng: pixel buffer size does not match');
+  const index = new Map<number, number>();
+  const rows = new Uint8Array((width + 1) * height); // filter byte 0 before each row
+  const px = new DataView(rgba.buffer, rgba.byteOffset, rgba.byteLength);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const v = px.getUint32((y * width + x) * 4);
+      let i = index.get(v);
+      if (i === undefined) {
+        if (index.size === 256) return undefined;
+        i = index.size;
+        index.set(v, i);
+      }
+      rows[y * (width + 1) + 1 + x] = i;
+    }
+  }
+  const palette = new Uint8Array(index.size * 3);
+  const alpha = new Uint8Array(index.size);
+  for (const [v, i] of index) {
+    palette[i * 3] = v >>> 24;
+    palette[i * 3 + 1] = (v >>> 16) & 0xff;
+    palette[i * 3 + 2] = (v >>> 8) & 0xff;
+    alpha[i] = v & 0xff;
+  }
+  return encodePng({ kind: 'indexed8', width, height, palette, alpha, rows }, 9);
 }
 
 export interface PngInfo {

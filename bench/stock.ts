@@ -6,7 +6,7 @@
 // per core). The seal batch runs while the import is still recording rows (BENCH_OVERLAP=0: one after the other;
 // BENCH_SEAL=0: the import alone, for its rate and CPU per row).
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openConfiguredStore } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
@@ -19,6 +19,7 @@ import { createServices } from '../src/modules/services.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 import { SAMPLE_PROPERTY_CERTIFICATE as P } from '../test/fixtures/domain/samples.js';
 import { createTestDatabaseUrl } from '../test/support/store.js';
+import { threadSplit, threadTicks } from './lib/threads.js';
 
 const N = Number(process.env.BENCH_N ?? 100_000);
 const SEAL = process.env.BENCH_SEAL !== '0';
@@ -82,6 +83,7 @@ try {
     `cores: ${cpus().length}, node ${process.version}; database: ${store.kind}; N = ${N}; load average ${load()}`,
   );
   const cpu0 = process.cpuUsage();
+  const threads0 = threadTicks();
   const t0 = performance.now();
   let validatedAt = 0;
   let importing = true;
@@ -136,11 +138,13 @@ try {
   if (rep.aborted) throw new Error(`stock file rejected: ${JSON.stringify(rep.problems.slice(0, 3))}`);
   const t1 = performance.now();
   const cpuImport = process.cpuUsage(cpu0);
+  const threads1 = threadTicks();
   importing = false;
   await sealer;
   if (SEAL) await seal();
   const t2 = performance.now();
   const cpu = process.cpuUsage(cpu0);
+  const threads2 = threadTicks();
   clearInterval(ticker);
   await store.close();
   const rate = (n: number, ms: number) => (n / (ms / 1000)).toFixed(1);
@@ -160,6 +164,13 @@ try {
   console.log(
     `CPU (all threads) ${((cpu.user + cpu.system) / 1000 / N).toFixed(1)} ms per certificate; load average ${load()}`,
   );
+  // Which threads the CPU went to: the main thread runs the import, PGlite's WASM, SM2 and the batch's bookkeeping.
+  const workers = config.renderWorkers ?? availableParallelism();
+  const split = (a: typeof threads0, b: typeof threads0) => threadSplit(a, b, workers, N);
+  if (threads2.size) {
+    console.log(`  by thread, whole run:       ${split(threads0, threads2)}`);
+    if (!OVERLAP && SEAL) console.log(`  by thread, sealing alone:   ${split(threads1, threads2)}`);
+  }
   console.log(
     `peak RSS: ${(peak / 1048576).toFixed(0)} MiB` +
       (rssAt.length

@@ -155,9 +155,20 @@ function sealKeyOf(sealDer: Uint8Array): string {
   return k;
 }
 
-/** Writes a rendered certificate's files into `blobs` (on whichever thread renders: a worker, or this one). */
+/** Writes a rendered certificate's files into `blobs` on this thread's event loop (the pool of size 0). */
 export async function storeRendered(blobs: FsBlobStore, r: RenderedCertificate): Promise<StoredCertificate> {
   await Promise.all([blobs.put(r.ofd, r.ofdSm3), blobs.put(r.pdf, r.pdfSm3)]);
+  return storedOf(r);
+}
+
+/** The same from a render worker, with synchronous file calls (FsBlobStore.putSync says why). */
+export function storeRenderedSync(blobs: FsBlobStore, r: RenderedCertificate): StoredCertificate {
+  blobs.putSync(r.ofd, r.ofdSm3);
+  blobs.putSync(r.pdf, r.pdfSm3);
+  return storedOf(r);
+}
+
+function storedOf(r: RenderedCertificate): StoredCertificate {
   return { pages: r.pages, ofdSm3: r.ofdSm3, pdfSm3: r.pdfSm3, ofdBytes: r.ofd.length, pdfBytes: r.pdf.length };
 }
 

@@ -3,7 +3,7 @@ import { Sm2PublicKey, type Sm2Signer } from '../crypto/sm2.js';
 import { FsBlobStore } from '../store/blobs.js';
 import { fontChain, subsetFace } from './fonts.js';
 import type { FromWorker, SealPart, ToWorker, WorkerSetup } from './pool.js';
-import { storeRendered, toWire } from './pool.js';
+import { storeRenderedSync, toWire } from './pool.js';
 import { renderCertificate, type SealMaterial } from './render.js';
 
 /**
@@ -66,11 +66,11 @@ port.on('message', (m: ToWorker) => {
     };
     const store = m.store;
     renderCertificate({ ...m.options, seal })
-      .then(async (r) => {
+      .then((r) => {
         if (store) {
           if (!blobs) throw new Error('render worker: no blob store (the pool has no blobRoot)');
           // The blob store names files by SM3, which renderCertificate computed here, off the pool's thread.
-          post({ type: 'done', id: m.id, result: await storeRendered(blobs, r) });
+          post({ type: 'done', id: m.id, result: storeRenderedSync(blobs, r) });
           return;
         }
         const ofd = own(r.ofd);

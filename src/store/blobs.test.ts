@@ -26,3 +26,25 @@ test('blob store: content-addressed by SM3, idempotent, detects corruption', asy
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('blob store putSync: the same file as put, idempotent, and a removed directory is made again', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bdcert-blobs-sync-'));
+  try {
+    const store = new FsBlobStore(dir);
+    const bytes = new TextEncoder().encode('不动产登记证明');
+    const id = store.putSync(bytes);
+    assert.equal(id, sm3Hex(bytes));
+    assert.deepEqual(await store.get(id), bytes, 'put and get read the same layout');
+    assert.equal(await new FsBlobStore(dir).put(bytes), id, 'put finds the file putSync wrote');
+    assert.equal(store.putSync(bytes, id), id);
+    const sub = join(dir, id.slice(0, 2), id.slice(2, 4));
+    assert.deepEqual(readdirSync(sub), [id], 'no temp files left behind');
+    // A restore replaced the store under a running worker: the remembered directory is gone.
+    rmSync(join(dir, id.slice(0, 2)), { recursive: true });
+    assert.equal(store.putSync(bytes, id), id);
+    assert.deepEqual(await store.get(id), bytes);
+    assert.throws(() => store.putSync(bytes, 'not-a-hash'), /invalid blob id/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -23,6 +23,7 @@ import { renderCertificate } from '../src/documents/render.js';
 import type { PropertyCertificateFace } from '../src/domain/face-data.js';
 import { T0, testSeal } from '../test/documents/support.js';
 import { SAMPLE_PROPERTY_CERTIFICATE as P } from '../test/fixtures/domain/samples.js';
+import { threadSplit, threadTicks } from './lib/threads.js';
 
 const N = Number(process.env.BENCH_N ?? 300);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? availableParallelism());
@@ -144,6 +145,7 @@ await Promise.all(
 );
 for (const mode of ['returned', 'stored'] as const) {
   const elu0 = performance.eventLoopUtilization();
+  const threads0 = threadTicks();
   cpu0 = process.cpuUsage();
   start = performance.now();
   let bytes = 0;
@@ -161,12 +163,13 @@ for (const mode of ['returned', 'stored'] as const) {
   );
   total = performance.now() - start;
   cpu = cpuMs(cpu0);
+  const split = threadSplit(threads0, threadTicks(), WORKERS, N);
   const main = performance.eventLoopUtilization(elu0);
   console.log(
     `\npool of ${WORKERS} workers, files ${mode === 'returned' ? 'returned to this thread' : 'written by the workers to a blob store'}: ` +
       `${(N / (total / 1000)).toFixed(1)} sealed certificates (OFD + PDF) per second`,
   );
-  console.log(`  wall ${per(total)}, CPU (all threads) ${per(cpu)} per certificate`);
+  console.log(`  wall ${per(total)}, CPU (all threads) ${per(cpu)} per certificate${split ? `: ${split}` : ''}`);
   console.log(
     `  main thread busy ${(main.utilization * 100).toFixed(0)}% (SM2 signing, messages): ${per(main.active)} per certificate`,
   );

@@ -168,8 +168,8 @@ try {
   const workers = config.renderWorkers ?? availableParallelism();
   const split = (a: typeof threads0, b: typeof threads0) => threadSplit(a, b, workers, N);
   if (threads2.size) {
-    console.log(`  by thread, whole run:       ${split(threads0, threads2)}`);
-    if (!OVERLAP && SEAL) console.log(`  by thread, sealing alone:   ${split(threads1, threads2)}`);
+    console.log(`  by thread, whole run:       ${split(threads0, threads2)} per certificate`);
+    if (!OVERLAP && SEAL) console.log(`  by thread, sealing alone:   ${split(threads1, threads2)} per certificate`);
   }
   console.log(
     `peak RSS: ${(peak / 1048576).toFixed(0)} MiB` +

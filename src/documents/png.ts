@@ -3,9 +3,10 @@ import { deflateZlib } from './deflate.js';
 
 /**
  * Minimal PNG writing and chunk reading for the pictures we make ourselves (QR codes, seal pictures): 1-bit grey,
- * 8-bit indexed (optionally with per-entry alpha) and 8-bit RGB, non-interlaced, every row with filter type 0. That is what lets the PDF writer reuse the PNG's
- * compressed image data as it is (FlateDecode with the PNG predictor, pdf/images.ts) instead of decoding and
- * re-deflating it, and lets a QR code be written without an RGBA raster: the QR's 1-bit form is 1/32 of the bytes.
+ * 8-bit indexed (optionally with per-entry alpha) and 8-bit RGB, non-interlaced, every row with filter type 0. That
+ * lets the PDF writer reuse an opaque PNG's compressed image data as it is (FlateDecode with the PNG predictor,
+ * pdf/images.ts) instead of decoding and re-deflating it — a picture with alpha is decoded once and cached there —
+ * and lets a QR code be written without an RGBA raster: the QR's 1-bit form is 1/32 of the bytes.
  */
 export type PngPixels =
   | { readonly kind: 'gray1'; readonly width: number; readonly height: number; readonly rows: Uint8Array }

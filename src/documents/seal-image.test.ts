@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Resvg } from '@resvg/resvg-js';
 import { PNG } from 'pngjs';
-import { assetPath } from '../paths.js';
-import { checkSealPng, indexedPng, SEAL_DIAMETER_MM, sealPng, sealSvg } from './seal-image.js';
+import { checkSealPng, drawSealSvg, indexedPng, SEAL_DIAMETER_MM, sealPng, sealSvg } from './seal-image.js';
 
 /** Issue 4 §5: the generated round red seal is deterministic per agency and carries rim text, star and centre text. */
 describe('generated seal image', () => {
@@ -62,19 +60,12 @@ describe('generated seal image', () => {
     const bytes = sealPng(A, 600);
     assert.equal(bytes[25], 3, 'colour type 3 (indexed)');
     assert.ok(Buffer.from(bytes).includes(Buffer.from('tRNS')), 'with a tRNS chunk');
-    const drawn = new Resvg(sealSvg(A), {
-      fitTo: { mode: 'width', value: 600 },
-      font: {
-        fontFiles: [assetPath('node_modules/@expo-google-fonts/noto-serif-sc/700Bold/NotoSerifSC_700Bold.ttf')],
-        loadSystemFonts: false,
-        defaultFontFamily: 'Noto Serif SC',
-      },
-      background: 'rgba(0,0,0,0)',
-    }).render();
+    const drawn = drawSealSvg(sealSvg(A), 600);
     const decoded = PNG.sync.read(Buffer.from(bytes));
-    const straight = PNG.sync.read(drawn.asPng()); // resvg's own PNG: straight alpha (its raw pixels are premultiplied)
+    const straight = PNG.sync.read(Buffer.from(drawn)); // resvg's own RGBA PNG
+    assert.equal(drawn[25], 6, 'the reference is RGBA');
     assert.ok(Buffer.from(decoded.data).equals(Buffer.from(straight.data)), 'every pixel keeps its RGBA');
-    assert.ok(bytes.length * 2 < drawn.asPng().length, `${bytes.length} bytes against ${drawn.asPng().length} RGBA`);
+    assert.ok(bytes.length * 2 < drawn.length, `${bytes.length} bytes against ${drawn.length} RGBA`);
   });
 
   test('indexedPng: round-trips up to 256 RGBA values; more give undefined (the caller keeps the RGBA PNG)', () => {

@@ -67,6 +67,14 @@ export function sealPng(agencyName: string, pixels = 600): Uint8Array {
  * machine.
  */
 export function rasterizeSealSvg(svg: string, pixels = 600): Uint8Array {
+  const png = drawSealSvg(svg, pixels);
+  // Indexed from the PNG's own (straight-alpha) pixels: resvg's raw `pixels` are premultiplied.
+  const { width, height, data } = PNG.sync.read(Buffer.from(png.buffer, png.byteOffset, png.byteLength));
+  return indexedPng(width, height, data) ?? png;
+}
+
+/** resvg's own RGBA PNG of the SVG, before it is indexed (exported for the test that compares the two). */
+export function drawSealSvg(svg: string, pixels = 600): Uint8Array {
   const fontFile = assetPath(FONT_FILE);
   if (!existsSync(fontFile)) throw new Error(`seal font missing: ${fontFile} (run npm ci)`);
   const r = new Resvg(svg, {
@@ -74,18 +82,14 @@ export function rasterizeSealSvg(svg: string, pixels = 600): Uint8Array {
     font: { fontFiles: [fontFile], loadSystemFonts: false, defaultFontFamily: FONT_FAMILY },
     background: 'rgba(0,0,0,0)',
   });
-  const png = r.render().asPng();
-  // Indexed from the PNG's own (straight-alpha) pixels: resvg's raw `pixels` are premultiplied.
-  const { width, height, data } = PNG.sync.read(png);
-  return indexedPng(width, height, data) ?? new Uint8Array(png);
+  return new Uint8Array(r.render().asPng());
 }
 
 /**
  * The same pixels as an indexed PNG with per-entry alpha (PLTE + tRNS) when they have at most 256 distinct RGBA
- * values — a one-colour seal has a few dozen (a few dozen for a 600 px generated seal, from the anti-aliased edges) — else
- * undefined. Lossless: every pixel keeps its exact RGBA. The picture travels in every sealed file twice (Seal.esl and
+ * values — a one-colour seal has a few dozen, from its anti-aliased edges — else undefined. Lossless: every pixel keeps its exact RGBA. The picture travels in every sealed file twice (Seal.esl and
  * the SESeal inside SignedValue.dat, GB/T 38540 §7) and once more in the PDF, so its size is paid on every
- * certificate: 51 KB as resvg's RGBA PNG, ~10 KB indexed.
+ * certificate: 51 KB as resvg's RGBA PNG, 16 KB indexed (600 px generated seal).
  */
 export function indexedPng(width: number, height: number, rgba: Uint8Array): Uint8Array | undefined {
   if (rgba.length !== width * height * 4) throw new Error('indexedPng: pixel buffer size does not match');

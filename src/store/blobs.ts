@@ -72,7 +72,7 @@ export class FsBlobStore implements BlobStore {
   /**
    * `put` with synchronous file calls, for a thread that has nothing else to do meanwhile — a render worker, never
    * the event loop of a server. Each async call is a round trip to libuv's threadpool: a 160 KB file measured
-   * 470–580 µs of CPU through fs/promises against 180–210 µs with the synchronous calls (2,000 files, this machine),
+   * 470–580 µs of CPU through fs/promises against 180–225 µs with the synchronous calls (2,000 files, one machine),
    * and a sealed certificate writes two.
    */
   putSync(bytes: Uint8Array, sm3?: string): string {

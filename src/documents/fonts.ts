@@ -159,6 +159,8 @@ export function splitRuns(text: string, role: FontRole): { face: number; text: s
 }
 
 const subsetCache = new Map<string, Uint8Array>();
+/** Time spent making subsets (cache misses) on this thread: bench/documents prints it as the font-subset share. */
+export const subsetTiming = { ms: 0 };
 /** Enough for every subset of one document (OFD and PDF share them) and for repeated renders in tests. */
 const SUBSET_CACHE_ENTRIES = 32;
 
@@ -174,7 +176,9 @@ export function subsetFace(face: Face, chars: string): Uint8Array {
     // keep recently used entries at the end (LRU)
     subsetCache.delete(key);
   } else {
+    const t0 = performance.now();
     hit = subsetTrueType(face.path, cps);
+    subsetTiming.ms += performance.now() - t0;
     if (subsetCache.size >= SUBSET_CACHE_ENTRIES) subsetCache.delete(subsetCache.keys().next().value!);
   }
   subsetCache.set(key, hit);

@@ -5,9 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import type { MessagePort } from 'node:worker_threads';
 import { sm4 } from 'sm-crypto-v2';
 import { bytesToHex, hexToBytes, utf8 } from './bytes.js';
 import { HttpKeyStore, LocalKeyStore } from './keystore.js';
+import type { SignReply, SignRequest } from './signing-thread.js';
 import { Sm2PrivateKey } from './sm2.js';
 import { sm4GcmDecrypt, sm4GcmEncrypt, sm4GcmOpen, sm4GcmSeal } from './sm4.js';
 
@@ -103,6 +105,45 @@ describe('key store', () => {
     writeFileSync(join(dir, 'k', `${other.keyRef}.key`), JSON.stringify(swapped));
     await assert.rejects(new LocalKeyStore(join(dir, 'k'), master).signer(other.keyRef), /names another key/);
     await assert.rejects(ks.signer('../../etc/passwd'), /invalid key reference/);
+  });
+
+  test('local: a signing port signs on the key store’s thread, one port per holder; stopping it closes the ports', async () => {
+    const ks = new LocalKeyStore(join(dir, 'ports'), new Uint8Array(32).fill(4));
+    const { keyRef, publicKey } = await ks.generate('signing port');
+    const other = await ks.generate('another key');
+    const signer = await ks.signer(keyRef);
+    const ask = (port: MessagePort, reqId: number, data: Uint8Array) =>
+      new Promise<SignReply>((resolve) => {
+        port.once('message', resolve);
+        port.postMessage({ reqId, data } satisfies SignRequest);
+      });
+    const a = signer.connect!();
+    const b = signer.connect!();
+    const c = (await ks.signer(other.keyRef)).connect!();
+    const [ra, rb, rc] = await Promise.all([ask(a, 7, utf8('甲')), ask(b, 8, utf8('乙')), ask(c, 9, utf8('甲'))]);
+    assert.ok('signature' in ra && 'signature' in rb && 'signature' in rc);
+    assert.equal(ra.reqId, 7);
+    assert.equal(rb.reqId, 8);
+    assert.equal(publicKey.verify(utf8('甲'), ra.signature), true);
+    assert.equal(publicKey.verify(utf8('乙'), ra.signature), false);
+    assert.equal(publicKey.verify(utf8('乙'), rb.signature), true);
+    // each port signs with its own key
+    assert.equal(publicKey.verify(utf8('甲'), rc.signature), false);
+    assert.equal(other.publicKey.verify(utf8('甲'), rc.signature), true);
+    // a malformed request is answered with an error for that request, and the port goes on signing
+    const bad = await ask(a, 10, 42 as unknown as Uint8Array);
+    assert.ok('error' in bad && bad.reqId === 10);
+    const good = await ask(a, 11, utf8('丙'));
+    assert.ok('signature' in good && publicKey.verify(utf8('丙'), good.signature));
+    const closed = Promise.all([a, b, c].map((p) => new Promise((r) => p.once('close', r))));
+    await ks.close();
+    await closed;
+    // the next port starts a new thread
+    const d = signer.connect!();
+    const rd = await ask(d, 1, utf8('丁'));
+    assert.ok('signature' in rd && publicKey.verify(utf8('丁'), rd.signature));
+    d.close();
+    await ks.close();
   });
 
   test('http: the documented signing-server protocol, with every signature checked locally', async () => {

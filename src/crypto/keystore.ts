@@ -3,6 +3,7 @@ import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { bytesToHex, hexToBytes, utf8 } from './bytes.js';
+import { SigningThread } from './signing-thread.js';
 import { Sm2PrivateKey, Sm2PublicKey, type Sm2Signer } from './sm2.js';
 import { hmacSm3 } from './sm3.js';
 import { sm4GcmOpen, sm4GcmSeal } from './sm4.js';
@@ -36,6 +37,8 @@ export class LocalKeyStore implements KeyStore {
   readonly kind = 'local';
   private readonly kek: Uint8Array;
   private readonly cache = new Map<string, Sm2PrivateKey>();
+  /** Signs for render workers (signing-thread.ts); starts with the first one that connects. */
+  private readonly signing = new SigningThread();
 
   constructor(
     private readonly dir: string,
@@ -95,7 +98,13 @@ export class LocalKeyStore implements KeyStore {
   }
 
   async signer(keyRef: string): Promise<Sm2Signer> {
-    return (await this.load(keyRef)).asSigner();
+    const key = await this.load(keyRef);
+    return { ...key.asSigner(), connect: () => this.signing.connect(keyRef, key) };
+  }
+
+  /** Stops the signing thread (it never keeps the process alive; ports handed out close, their holders sign here). */
+  close(): Promise<void> {
+    return this.signing.close();
   }
 }
 

@@ -6,6 +6,7 @@ import {
   generateKeyPairSync,
   type KeyObject,
 } from 'node:crypto';
+import type { MessagePort } from 'node:worker_threads';
 import * as asn1js from 'asn1js';
 import { bigintToBytes, bytesToBigint, bytesToHex, concatBytes, hexToBytes } from './bytes.js';
 import {
@@ -32,6 +33,11 @@ export const OID_SM3 = '1.2.156.10197.1.401';
 export interface Sm2Signer {
   readonly publicKey: Sm2PublicKey;
   sign(data: Uint8Array): Promise<Uint8Array>;
+  /**
+   * A port to a thread that signs with this key (signing-thread.ts protocol), when the key store has one: a render
+   * worker then signs without passing through the thread that holds this signer.
+   */
+  connect?(): MessagePort;
 }
 
 function toBuffer(u: Uint8Array): Buffer {

@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { T0, testSeal } from '../../test/documents/support.js';
 import { SAMPLE_PROPERTY_CERTIFICATE as P } from '../../test/fixtures/domain/samples.js';
+import { LocalKeyStore } from '../crypto/keystore.js';
 import { sm3Hex } from '../crypto/sm3.js';
 import { FsBlobStore } from '../store/blobs.js';
 import { createRenderPool, type RenderPool } from './pool.js';
 import { verifyOfd } from './verify.js';
 
-describe('render pool (worker threads, signing on this thread)', () => {
+describe('render pool (worker threads; signing on this thread or the key store’s)', () => {
   let material: Awaited<ReturnType<typeof testSeal>>;
   let pool: RenderPool;
   let signed = 0;
@@ -105,6 +106,37 @@ describe('render pool (worker threads, signing on this thread)', () => {
       pool.renderToStore({ face: P, seal: material.seal, time: T0, docId: 'NOSTORE', meta: {} }),
       /blobRoot/,
     );
+  });
+
+  test('a seal whose key store has a signing thread is signed there, not on this thread; if it stops, here', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bdcert-pool-keys-'));
+    const keys = new LocalKeyStore(join(dir, 'k'), new Uint8Array(32).fill(5));
+    const viaStore = await keys.signer(await keys.importKey('pool signer', material.key));
+    let here = 0;
+    const signer = {
+      publicKey: viaStore.publicKey,
+      sign: (d: Uint8Array) => {
+        here++;
+        return viaStore.sign(d);
+      },
+      connect: () => viaStore.connect!(),
+    };
+    const p = createRenderPool({ size: 1 }); // its own pool: the shared one already holds this seal without a port
+    const draw = (docId: string) =>
+      p.render({ face: P, seal: { ...material.seal, signer }, time: T0, docId, meta: {} });
+    const valid = async (r: Awaited<ReturnType<typeof draw>>) =>
+      assert.equal((await verifyOfd(r.ofd, { trustedRoots: material.roots })).verdict, 'valid');
+    try {
+      for (const r of await Promise.all(['PORT0', 'PORT1', 'PORT2'].map(draw))) await valid(r);
+      assert.equal(here, 0, 'signed by the key store’s thread, no request to this one');
+      await keys.close(); // the worker's port closes; it asks this thread from now on
+      await valid(await draw('PORT3'));
+      assert.equal(here, 1);
+    } finally {
+      await p.close();
+      await keys.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('a closed pool refuses work', async () => {

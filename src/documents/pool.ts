@@ -1,17 +1,20 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import { sm3Hex } from '../crypto/sm3.js';
 import { DomainError } from '../domain/problem.js';
 import { FsBlobStore } from '../store/blobs.js';
+import { spawnWorker } from '../threads.js';
 import { type RenderCertificateOptions, type RenderedCertificate, renderCertificate } from './render.js';
 
 /**
  * Renders certificates on worker threads so that every core draws (issue 5: ≥ 200/s on 2 cores). A worker does all
  * of the CPU work — QR codes, layout, font subsets, OFD, SM3 references, zip, PDF — except the SM2 signature itself:
- * when the sealer needs SignedValue.dat, the worker sends the bytes to be signed (DER of TBS_Sign) to this thread,
- * which signs them with the SealMaterial's signer and sends the signature back. Private keys therefore never leave
- * the key store's thread, and a remote signing server or crypto device (HttpKeyStore) works unchanged. Workers get
- * the seal's public parts (SESeal, certificate, picture) once per seal and keep them.
+ * when the sealer needs SignedValue.dat, the worker sends the bytes to be signed (DER of TBS_Sign) to the signer and
+ * gets the signature back. Where the seal's signer offers a signing port (`Sm2Signer.connect`: the local key store's
+ * signing thread) the worker asks it directly; otherwise it asks this thread, which signs with the SealMaterial's
+ * signer. Private keys therefore never leave the key store, and a remote signing server or crypto device
+ * (HttpKeyStore) works unchanged. Workers get the seal's public parts (SESeal, certificate, picture) and its port
+ * once per seal and keep them.
  *
  * Each worker has up to PER_WORKER certificates in flight, so it draws the next one while this thread signs.
  * A crashed worker fails only its own certificates (the sealing loop retries them) and is replaced.
@@ -48,7 +51,13 @@ export interface SealPart {
   readonly publicKey: Uint8Array;
 }
 export type ToWorker =
-  | { readonly type: 'seal'; readonly key: string; readonly seal: SealPart }
+  | {
+      readonly type: 'seal';
+      readonly key: string;
+      readonly seal: SealPart;
+      /** The key store's signing port for this seal's key (Sm2Signer.connect), when it has one. */
+      readonly signPort?: MessagePort;
+    }
   | {
       readonly type: 'render';
       readonly id: number;
@@ -107,18 +116,7 @@ export interface WorkerSetup {
   readonly blobRoot?: string;
 }
 
-function spawn(setup: WorkerSetup): Worker {
-  const self = import.meta.url;
-  if (self.endsWith('.ts')) {
-    // Running from source under tsx: a worker does not inherit tsx's loader hooks on Node 20, so the worker first
-    // registers them and then imports the TypeScript entry. Built code (dist/*.js) starts the .js entry directly.
-    const api = import.meta.resolve('tsx/esm/api');
-    const entry = new URL('./render-worker.ts', self).href;
-    const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-    return new Worker(code, { eval: true, workerData: setup });
-  }
-  return new Worker(new URL('./render-worker.js', self), { workerData: setup });
-}
+const spawn = (setup: WorkerSetup) => spawnWorker(import.meta.url, 'render-worker', setup);
 
 interface Task {
   readonly id: number;
@@ -137,11 +135,13 @@ interface Slot {
 }
 
 /**
- * Certificates in flight per worker: one drawing while the others wait for their signatures. The pool's thread signs
- * for every worker, so a signature can wait behind others; with three, a worker rarely runs dry. Measured with 2
- * workers, 800 certificates, 4 interleaved runs each (2026-12-03): two in flight 173–220/s, three 183–219/s.
+ * Certificates in flight per worker. A worker gets its next certificate from the pool's thread when one finishes,
+ * and during a stock import that thread is busy for stretches recording rows (PGlite runs on it), so each worker
+ * keeps several to draw meanwhile. Measured with 2 workers signing through the key store's thread (bench/stock,
+ * 2026-12-04): N = 20,000: three in flight 276–285/s end to end (137/s sealed beside the import), eight 292/s
+ * (212/s beside it); N = 100,000: three 269.1/s, eight 294.9/s, peak RSS 1,248 → 1,357 MiB.
  */
-export const PER_WORKER = 3;
+export const PER_WORKER = 8;
 const SEALS_PER_WORKER = 16;
 
 /** Key of a seal's public parts: by object identity first, the SESeal's digest otherwise (content-addressed). */
@@ -267,7 +267,11 @@ export function createRenderPool(opts: { size?: number; blobRoot?: string } = {}
           picturePng: seal.picturePng,
           publicKey: seal.signer.publicKey.toRaw(),
         };
-        best.worker.postMessage({ type: 'seal', key: task.sealKey, seal: part } satisfies ToWorker);
+        const signPort = seal.signer.connect?.();
+        best.worker.postMessage(
+          { type: 'seal', key: task.sealKey, seal: part, ...(signPort ? { signPort } : {}) } satisfies ToWorker,
+          signPort ? [signPort] : [],
+        );
       }
       best.inFlight.set(task.id, task);
       best.worker.ref();

@@ -14,7 +14,7 @@ const YEAR = 365 * 86400_000;
 /** A development CA and an agency seal valid from `from` to `to`. */
 export async function testSeal(
   opts: { from?: Date; to?: Date } = {},
-): Promise<{ seal: SealMaterial; roots: Uint8Array[]; esId: string }> {
+): Promise<{ seal: SealMaterial; roots: Uint8Array[]; esId: string; key: Sm2PrivateKey }> {
   const keys = new LocalKeyStore(
     join(mkdtempSync(join(tmpdir(), 'bdcert-doc-keys-')), 'k'),
     new Uint8Array(32).fill(3),
@@ -45,5 +45,6 @@ export async function testSeal(
     seal: { sealDer, signerCertDer: cert, signer: signer.asSigner(), picturePng },
     roots: [ca.rootCertDer],
     esId: '4115260000001',
+    key: signer,
   };
 }

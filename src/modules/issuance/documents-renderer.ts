@@ -6,7 +6,8 @@ import type { CertificateRenderer, RenderedFiles, StoredFiles } from './renderer
  * The CertificateRenderer of src/documents: layout → OFD sealed with the agency seal, and the PDF copy — drawn on a
  * pool of worker threads (src/documents/pool.ts; `workers` from BDCERT_RENDER_WORKERS in src/config.ts, default one
  * per core, 0 = on this thread),
- * with the SM2 signature made on this thread by the seal's signer. The pool starts with the first certificate.
+ * with the SM2 signature made by the seal's signer — on the key store's signing thread when it has one, else on
+ * this thread. The pool starts with the first certificate.
  * With `blobRoot` (the application's FsBlobStore directory) sealed files are written by the workers themselves.
  */
 export function documentsRenderer(
@@ -31,7 +32,7 @@ export function documentsRenderer(
   const render = (o: RenderCertificateOptions): Promise<RenderedCertificate> => get().render(o);
   return {
     get concurrency() {
-      // as many as the workers keep in flight: one drawing while the others wait for their signatures
+      // as many as the workers keep in flight (pool.ts PER_WORKER says why several)
       return Math.max(1, PER_WORKER * get().size);
     },
     async renderSealed(i): Promise<RenderedFiles | StoredFiles> {

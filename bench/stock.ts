@@ -3,8 +3,8 @@
 // BENCH_N to run smaller: BENCH_N=2000 npm run bench -- stock. DATABASE_URL selects PostgreSQL, or
 // BDCERT_TEST_PG_URL (an admin URL: a fresh database is created and dropped afterwards); otherwise an embedded PGlite
 // in a temporary directory. Rendering runs on the worker pool (BDCERT_RENDER_WORKERS, default one
-// per core). The seal batch runs while the import is still recording rows (BENCH_OVERLAP=0: one after the other;
-// BENCH_SEAL=0: the import alone, for its rate and CPU per row).
+// per core). Sealing runs beside the import as `bdcert import-stock` runs it (StockSealer; BENCH_OVERLAP=0: one after
+// the other; BENCH_SEAL=0: the import alone, for its rate and CPU per row).
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import { toChineseRecord } from '../src/domain/field-names.js';
 import * as catalogRepo from '../src/modules/catalog/repository.js';
 import { seedDemo } from '../src/modules/demo/seed.js';
 import { importStock } from '../src/modules/imports/stock.js';
-import { runBatch, startBatch } from '../src/modules/issuance/sealing.js';
+import { StockSealer } from '../src/modules/imports/stock-sealing.js';
 import { createServices } from '../src/modules/services.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 import { SAMPLE_PROPERTY_CERTIFICATE as P } from '../test/fixtures/domain/samples.js';
@@ -86,38 +86,29 @@ try {
   const threads0 = threadTicks();
   const t0 = performance.now();
   let validatedAt = 0;
-  let importing = true;
   let sealed = 0;
   let failed = 0;
   let imported = 0;
-  let sealing = 0; // sealed by the batch now running, not yet in `sealed`
   // A line every 30 s, so a long run shows its rates, RSS and the load while it runs (and if it is stopped).
   const ticker = setInterval(() => {
     const s = (performance.now() - t0) / 1000;
     const c = process.cpuUsage(cpu0);
     console.log(
-      `  ${s.toFixed(0)} s: imported ${imported}, sealed ${sealed + sealing}; ` +
-        `${((sealed + sealing) / s).toFixed(1)} sealed/s so far; CPU ${((c.user + c.system) / 1e6).toFixed(0)} s; ` +
+      `  ${s.toFixed(0)} s: imported ${imported}, sealed ${sealed}; ` +
+        `${(sealed / s).toFixed(1)} sealed/s so far; CPU ${((c.user + c.system) / 1e6).toFixed(0)} s; ` +
         `RSS ${(process.memoryUsage().rss / 1048576).toFixed(0)} MiB; load ${load()}`,
     );
   }, 30_000);
   ticker.unref(); // a failed run still exits
-  const seal = async () => {
-    const b = await startBatch(services.issuance, { agencyId: agency.id, trigger: 'stock', actor });
-    const done = await runBatch(services.issuance, b.id, {
-      onProgress: (x) => {
-        sealing = x.sealed;
-        if ((sealed + x.sealed) % 10_000 < 50) rssAt.push([sealed + x.sealed, process.memoryUsage().rss]);
-      },
-    });
-    sealed += done.sealed;
-    sealing = 0;
-    failed += done.failed;
-    return done.sealed;
-  };
-  // While the import records rows, batches seal what is pending (the worker threads render while this thread
-  // writes the register); a final batch after the import seals the rest.
-  let sealer: Promise<void> = Promise.resolve();
+  let lastRss = 0;
+  // The product's own sealing beside the import (src/modules/imports/stock-sealing.ts, as `bdcert import-stock` runs it).
+  const sealer = new StockSealer(services.issuance, agency.id, actor, (n) => {
+    sealed = n;
+    if (Math.floor(n / 10_000) > lastRss) {
+      lastRss = Math.floor(n / 10_000);
+      rssAt.push([n, process.memoryUsage().rss]);
+    }
+  });
   const step = Math.max(1000, Math.floor(N / 10));
   const rep = await importStock(services.issuance, file, {
     agencyId: agency.id,
@@ -129,19 +120,19 @@ try {
     },
     onValidated: () => {
       validatedAt = performance.now();
-      if (!OVERLAP) return;
-      sealer = (async () => {
-        while (importing) if ((await seal()) === 0) await new Promise((r) => setTimeout(r, 100));
-      })();
+      if (OVERLAP) sealer.start();
     },
   });
   if (rep.aborted) throw new Error(`stock file rejected: ${JSON.stringify(rep.problems.slice(0, 3))}`);
   const t1 = performance.now();
   const cpuImport = process.cpuUsage(cpu0);
   const threads1 = threadTicks();
-  importing = false;
-  await sealer;
-  if (SEAL) await seal();
+  const sealedDuringImport = sealed;
+  if (SEAL) {
+    const done = await sealer.finish();
+    sealed = done.sealed;
+    failed = done.failed;
+  } else await sealer.stop();
   const t2 = performance.now();
   const cpu = process.cpuUsage(cpu0);
   const threads2 = threadTicks();
@@ -158,7 +149,8 @@ try {
       (OVERLAP ? ' (includes the overlapping seal batches)' : ''),
   );
   console.log(
-    `sealing finished ${((t2 - t1) / 1000).toFixed(1)} s after the import (render OFD + PDF on the pool, SM2, files)`,
+    `sealing finished ${((t2 - t1) / 1000).toFixed(1)} s after the import (render OFD + PDF on the pool, SM2, files); ` +
+      `${sealedDuringImport} sealed while it ran`,
   );
   console.log(`end to end:                                          ${rate(N, t2 - t0)} certificates/s`);
   console.log(

@@ -93,7 +93,8 @@ describe(`bdcert import-stock killed with SIGKILL [${TEST_BACKEND}]`, () => {
     const mid = await counts();
     assert.ok(mid.entries > 0 && mid.entries < N, `killed mid-import (${mid.entries} of ${N} recorded)`);
     assert.equal(mid.entries % GROUP, 0, 'a killed group leaves nothing behind');
-    assert.equal(mid.issued, 0);
+    // sealing runs beside the import (stock-sealing.ts): killed this early, it has sealed at most a few
+    assert.ok(mid.issued < mid.entries, `${mid.issued} of ${mid.entries} sealed when killed`);
 
     // 2. Run again and kill it while sealing: the rows already in are replays, the rest are recorded.
     await runAndKill('签章 seal');

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
  * `bdcert import-stock <file> --agency <行政区划代码|统一社会信用代码>` — historical stock (CSV/XLSX/JSON with the
  * notice's Chinese item names plus 证照类型): validates every row first and imports nothing from a file with errors
  * unless `--skip-invalid` (valid rows imported, a rejects file written); resumable — run it again after an
- * interruption; then seals everything (unless `--no-seal`). The rejects file is in the input's format (CSV, XLSX or
+ * interruption; seals everything (unless `--no-seal`), beside the import from the moment the file has validated. The rejects file is in the input's format (CSV, XLSX or
  * JSON, with 行号 and 错误 added). Exit 1 when rows were rejected. On a terminal the progress is a bar with rate and
  * ETA; otherwise (a log, a pipe) one line at most every second, each after a committed group of rows. Sealing first
  * finishes the stock batches a killed run left running, so a rerun ends with every certificate sealed.
@@ -38,7 +38,8 @@ export function register(program: Command): void {
         const { createServices } = await import('../../modules/services.js');
         const { seedDemo } = await import('../../modules/demo/seed.js');
         const { importStock } = await import('../../modules/imports/stock.js');
-        const { startBatch, runBatch, unfinishedBatches } = await import('../../modules/issuance/sealing.js');
+        const { pendingCount } = await import('../../modules/issuance/sealing.js');
+        const { StockSealer } = await import('../../modules/imports/stock-sealing.js');
         const { resolveAgency } = await import('../catalog-cli.js');
         const { DomainError } = await import('../../domain/problem.js');
         const { defaultRejectsPath, rejectsPathProblem } = await import('../../modules/imports/rejects.js');
@@ -79,12 +80,13 @@ export function register(program: Command): void {
             return;
           }
           const actor = { kind: 'system' as const, id: 'import-stock' };
-          const progress = (label: string) => {
+          // `extra`: what the line adds after the rate (the certificates sealed beside the import).
+          const progress = (label: string, extra: () => string = () => '') => {
             // A terminal gets the bar; a log or a pipe gets a plain line at most every second (and the last one).
             if (process.stderr.isTTY) {
               const bar = new cliProgress.SingleBar(
                 {
-                  format: `${label} |{bar}| {value}/{total} {percentage}% · {rate}/s · 剩余 ETA {eta_formatted}`,
+                  format: `${label} |{bar}| {value}/{total} {percentage}% · {rate}/s · 剩余 ETA {eta_formatted}{extra}`,
                   stream: process.stderr,
                 },
                 cliProgress.Presets.shades_classic,
@@ -93,10 +95,13 @@ export function register(program: Command): void {
               return {
                 start: (total: number) => {
                   t0 = Date.now();
-                  bar.start(total, 0, { rate: '0' });
+                  bar.start(total, 0, { rate: '0', extra: extra() });
                 },
                 update: (done: number) =>
-                  bar.update(done, { rate: (done / Math.max(0.001, (Date.now() - t0) / 1000)).toFixed(0) }),
+                  bar.update(done, {
+                    rate: (done / Math.max(0.001, (Date.now() - t0) / 1000)).toFixed(0),
+                    extra: extra(),
+                  }),
                 stop: () => bar.stop(),
               };
             }
@@ -109,7 +114,7 @@ export function register(program: Command): void {
               const rate = done / s;
               const eta = rate > 0 ? Math.ceil((total - done) / rate) : 0;
               console.error(
-                `${label} ${done}/${total} ${total ? Math.floor((done / total) * 100) : 100}% · ${rate.toFixed(0)}/s · 剩余 ETA ${eta}s`,
+                `${label} ${done}/${total} ${total ? Math.floor((done / total) * 100) : 100}% · ${rate.toFixed(0)}/s · 剩余 ETA ${eta}s${extra()}`,
               );
               last = Date.now();
               lastDone = done;
@@ -127,7 +132,12 @@ export function register(program: Command): void {
               },
             };
           };
-          const bar = progress('导入 import');
+          // Sealing runs beside the import once the file has validated (stock-sealing.ts), then seals the rest.
+          let sealedSoFar = 0;
+          const sealer = new StockSealer(services.issuance, agency.id, actor, (n) => {
+            sealedSoFar = n;
+          });
+          const bar = progress('导入 import', () => (o.seal ? ` · 已签章 sealed ${sealedSoFar}` : ''));
           const report = await importStock(services.issuance, file, {
             agencyId: agency.id,
             skipInvalid: !!o.skipInvalid,
@@ -136,10 +146,16 @@ export function register(program: Command): void {
             ...(defaultKind ? { defaultKind } : {}),
             onValidated: (rows, bad) => {
               console.error(`校验完成 validated: ${rows} 行 rows, ${bad} 行有错误 invalid`);
-              if (!bad || o.skipInvalid) bar.start(rows - bad);
+              if (!bad || o.skipInvalid) {
+                bar.start(rows - bad);
+                if (o.seal) sealer.start();
+              }
             },
             onProgress: (done) => bar.update(done),
             ...(groupSize ? { groupSize } : {}),
+          }).catch(async (e: unknown) => {
+            await sealer.stop(); // no batch left running on a store about to close
+            throw e;
           });
           if (!report.aborted) bar.stop();
           for (const p of report.problems)
@@ -155,26 +171,25 @@ export function register(program: Command): void {
             `已导入 imported ${report.imported}，已存在 already present ${report.replayed}，拒绝 rejected ${report.invalidRows}${report.invalidRows && o.skipInvalid ? `（见 ${rejectsPath}）` : ''}`,
           );
           if (o.seal) {
-            // A run killed while sealing left its batch running: finish it (it takes every pending certificate of
-            // the agency, old and new), else start one. Either way every imported certificate ends sealed.
-            const left = await unfinishedBatches(services.issuance, agency.id, 'stock');
-            const batches = left.length
-              ? left
-              : [await startBatch(services.issuance, { agencyId: agency.id, trigger: 'stock', actor })];
-            let sealed = 0;
-            let failed = 0;
-            for (const b of batches) {
-              const sealBar = progress('签章 seal');
-              sealBar.start(b.total - b.sealed);
-              const done = await runBatch(services.issuance, b.id, {
-                onProgress: (x) => sealBar.update(x.sealed - b.sealed),
-              });
-              sealBar.stop();
-              sealed += done.sealed - b.sealed;
-              failed += done.failed - b.failed;
+            // The rest of the sealing, after the import: the bar counts what was still pending when it ended. A run
+            // killed while sealing left its batch running; the sealer finishes it first (it takes every pending
+            // certificate of the agency, old and new), so a rerun ends with every imported certificate sealed.
+            const base = sealer.sealed;
+            const sealBar = progress('签章 seal');
+            sealBar.start(await pendingCount(services.issuance, agency.id));
+            const onSealed = (n: number) => sealBar.update(n - base);
+            sealedSoFar = base;
+            const timer = setInterval(() => onSealed(sealedSoFar), 500);
+            let done: { sealed: number; failed: number };
+            try {
+              done = await sealer.finish();
+            } finally {
+              clearInterval(timer);
             }
-            console.log(`已签章 sealed ${sealed}，失败 failed ${failed}`);
-            if (failed) process.exitCode = 1;
+            onSealed(done.sealed);
+            sealBar.stop();
+            console.log(`已签章 sealed ${done.sealed}，失败 failed ${done.failed}`);
+            if (done.failed) process.exitCode = 1;
           }
           if (report.invalidRows) process.exitCode = 1;
         } finally {

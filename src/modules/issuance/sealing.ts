@@ -426,6 +426,11 @@ export async function runBatch(
   return (await repo.findBatch(ctx.store.db, batchId))!;
 }
 
+/** Certificates of an agency waiting for their seal. */
+export function pendingCount(deps: IssuanceDeps, agencyId: string): Promise<number> {
+  return repo.countPending(deps.ctx.store.db, agencyId);
+}
+
 /** Batches of an agency still running (a process that ran them stopped), oldest first: the stock import resumes them. */
 export async function unfinishedBatches(
   deps: IssuanceDeps,

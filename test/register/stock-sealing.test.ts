@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { toChineseRecord } from '../../src/domain/field-names.js';
+import { importStock } from '../../src/modules/imports/stock.js';
+import { StockSealer } from '../../src/modules/imports/stock-sealing.js';
+import { startBatch } from '../../src/modules/issuance/sealing.js';
+import { SAMPLE_PROPERTY_CERTIFICATE as P } from '../fixtures/domain/samples.js';
+import { type AppFixture, appFixture } from '../support/app.js';
+import { TEST_BACKEND } from '../support/store.js';
+import { OWNER_A, toCsv } from './support.js';
+
+function stockCsv(from: number, n: number): string {
+  const { identifier: _a, infoQr: _b, queryQr: _c, coOwners: _d, ...face } = P;
+  const rows = Array.from({ length: n }, (_, k) => {
+    const i = from + k;
+    const row = toChineseRecord('property-certificate', {
+      ...face,
+      holders: [OWNER_A],
+      coOwnership: '单独所有',
+      unitNo: `411526001002GB${String(i).padStart(5, '0')}F00010203`,
+      certificateNo: `豫(2018)潢川县不动产权第${String(i).padStart(7, '0')}号`,
+      registeredOn: '20180615',
+    });
+    for (const h of ['电子证照标识', '信息二维码', '查询二维码', '证照类型']) delete row[h];
+    return row;
+  });
+  return toCsv(rows);
+}
+
+describe(`StockSealer: sealing beside a stock import [${TEST_BACKEND}]`, () => {
+  let fx: AppFixture;
+  before(async () => {
+    fx = await appFixture();
+  });
+  after(async () => fx.close());
+
+  test('a killed run’s batch is finished first, the rest sealed beside and after the import: each once, no empty batch', async () => {
+    const deps = fx.services.issuance;
+    const agency = await fx.agency('411526');
+    const actor = { kind: 'system' as const, id: 'stock-sealer-test' };
+    const dir = mkdtempSync(join(fx.dataDir, 'stock-sealer-'));
+    const file = (name: string, csv: string) => {
+      writeFileSync(join(dir, name), csv);
+      return join(dir, name);
+    };
+    const opts = { agencyId: agency.id, skipInvalid: false, defaultKind: 'property-certificate' as const, actor };
+    // A run killed while sealing: five certificates pending, their stock batch still 'running'.
+    await importStock(deps, file('first.csv', stockCsv(1, 5)), opts);
+    const killed = await startBatch(deps, { agencyId: agency.id, trigger: 'stock', actor });
+    const batchesBefore = new Set(
+      (await fx.store.db.selectFrom('seal_batches').select('id').execute()).map((b) => b.id),
+    );
+
+    const progress: number[] = [];
+    const sealer = new StockSealer(deps, agency.id, actor, (n) => progress.push(n), 20);
+    const rep = await importStock(deps, file('second.csv', stockCsv(6, 60)), {
+      ...opts,
+      groupSize: 10,
+      onValidated: () => sealer.start(),
+    });
+    assert.equal(rep.imported, 60);
+    const done = await sealer.finish();
+    assert.deepEqual(done, { sealed: 65, failed: 0 });
+
+    const certs = await fx.store.db
+      .selectFrom('certificates')
+      .select(['certificate_no', 'status', 'seal_id'])
+      .where('certificate_no', 'like', '豫(2018)潢川县不动产权第%')
+      .execute();
+    assert.equal(certs.length, 65);
+    assert.ok(certs.every((c) => c.status === 'issued' && c.seal_id));
+    const events = await fx.store.db
+      .selectFrom('certificate_events')
+      .innerJoin('certificates', 'certificates.id', 'certificate_events.certificate_id')
+      .select('certificate_events.certificate_id')
+      .where('certificate_events.event', '=', 'seal')
+      .where('certificates.certificate_no', 'like', '豫(2018)潢川县不动产权第%')
+      .execute();
+    assert.equal(events.length, 65, 'one seal event per certificate');
+
+    const batches = await fx.store.db
+      .selectFrom('seal_batches')
+      .select(['id', 'status', 'sealed', 'created_at'])
+      .orderBy('created_at')
+      .execute();
+    assert.equal(batches.find((b) => b.id === killed.id)?.status, 'done', 'the killed run’s batch was finished');
+    const mine = batches.filter((b) => !batchesBefore.has(b.id));
+    assert.ok(mine.every((b) => b.status === 'done'));
+    // Only the last batch (after the import) may find nothing left: none is started for an empty queue beside it.
+    assert.ok(
+      mine.slice(0, -1).every((b) => b.sealed > 0),
+      JSON.stringify(mine.map((b) => b.sealed)),
+    );
+    assert.equal(progress.at(-1), 65);
+    assert.ok(
+      progress.every((n, i) => i === 0 || n >= progress[i - 1]!),
+      'progress never goes back',
+    );
+  });
+});

@@ -38,7 +38,8 @@ if (mode === 'create') {
         .select((eb) => eb.fn.countAll<string>().as('n'))
         .where('status', '=', 'issued')
         .executeTakeFirst(),
-    ]).then(([e, c]) => console.log(`entries ${e?.n ?? 0} issued ${c?.n ?? 0}`));
+      store.db.selectFrom('imports').select('status').executeTakeFirst(),
+    ]).then(([e, c, j]) => console.log(`entries ${e?.n ?? 0} issued ${c?.n ?? 0} job ${j?.status ?? '-'}`));
   }, 25);
   const n = await services.imports.resume();
   clearInterval(poll);

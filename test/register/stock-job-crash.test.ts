@@ -92,7 +92,8 @@ describe(`stock import job (POST /api/v1/imports/stock) on a node killed with SI
     // The restarted node takes its own run back at once (its lease has not expired yet).
     await runAndKill((entries, issued) => entries === N && issued > 0);
     const sealing = await state();
-    assert.equal(sealing.job.status, 'sealing');
+    // sealing runs beside the import (stock-sealing.ts), so the job may not have moved on to its last batch yet
+    assert.ok(['importing', 'sealing'].includes(sealing.job.status), sealing.job.status);
     const issued = sealing.certs.filter((c) => c.status === 'issued').length;
     assert.ok(issued > 0 && issued < N, `killed mid-sealing (${issued} of ${N})`);
 

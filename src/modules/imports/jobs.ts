@@ -11,6 +11,7 @@ import { type EntryRowResult, importEntries } from './entries.js';
 import { defaultRejectsPath } from './rejects.js';
 import * as repo from './repository.js';
 import { importStock } from './stock.js';
+import { StockSealer } from './stock-sealing.js';
 import type { ImportKind, ImportOptionsJson, ImportProblem, ImportStatus } from './tables.js';
 
 /**
@@ -243,16 +244,34 @@ export function createImportService(
         });
       } else {
         let batchId = claimed.status === 'sealing' ? claimed.batch_id : null;
+        // The file's certificates (every stock row has one); once a batch started after the import is done, they
+        // are all sealed — it took every certificate of the agency still pending.
+        let certificates = claimed.imported;
+        let lastSeal = 0;
+        const sealProgress = (sealed: number) => {
+          const t = Date.now();
+          if (t - lastSeal < 250) return;
+          lastSeal = t;
+          void update({ sealed, lease_until: lease() });
+        };
         if (!batchId) {
+          // Henan 三(一)5: historical stock is sealed in one pass as it is collected — beside the import from the
+          // moment the file has validated (stock-sealing.ts), then the rest in one recorded batch (below).
+          const beside =
+            opts.seal === false ? undefined : new StockSealer(deps, claimed.agency_id, actor, sealProgress);
           const rep = await importStock(deps, file, {
             agencyId: claimed.agency_id,
             skipInvalid: opts.skipInvalid,
             rejectsPath,
             actor,
             ...(opts.certificateKind ? { defaultKind: opts.certificateKind } : {}),
-            onValidated,
+            onValidated: (rows, bad, problems) => {
+              onValidated(rows, bad, problems);
+              if (!bad || opts.skipInvalid) beside?.start();
+            },
             onProgress,
-          });
+          }).finally(() => beside?.stop());
+          certificates = rep.imported + rep.replayed;
           const counts = {
             total: rep.rows,
             valid: rep.rows - rep.invalidRows,
@@ -266,24 +285,18 @@ export function createImportService(
           } else if (opts.seal === false) {
             await update({ ...counts, rejects_blob: await saveRejects(), status: 'done', finished_at: now() });
           } else {
-            // Henan 三(一)5: historical stock is sealed in one pass right after it is collected.
             const b = await startBatch(deps, { agencyId: claimed.agency_id, trigger: 'stock', actor });
             batchId = b.id;
             await update({ ...counts, rejects_blob: await saveRejects(), status: 'sealing', batch_id: b.id });
           }
         }
         if (batchId) {
-          let lastSeal = 0;
           const b = await runBatch(deps, batchId, {
-            onProgress: (x) => {
-              const t = Date.now();
-              if (t - lastSeal < 250) return;
-              lastSeal = t;
-              void update({ sealed: x.sealed, lease_until: lease() });
-            },
+            // what of the file is sealed, if the batch's queue is the file's rest (shown only; the end is exact)
+            onProgress: (x) => sealProgress(Math.min(certificates, Math.max(0, certificates - x.total + x.sealed))),
           });
           await update({
-            sealed: b.sealed,
+            sealed: b.status === 'done' ? certificates : b.sealed,
             status: b.status === 'done' ? 'done' : 'failed',
             ...(b.status === 'done'
               ? {}

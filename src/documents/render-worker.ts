@@ -9,7 +9,8 @@ import { renderCertificate, type SealMaterial } from './render.js';
 
 /**
  * A render worker (pool.ts): draws and seals certificates; the SM2 signature is asked of the key store's signing
- * thread where the seal came with its port, of the pool's thread (which holds the signer) otherwise. Seals arrive once (public parts only) and are kept, at most as many as the pool tracks.
+ * thread where the seal came with its port, of the pool's thread (which holds the signer) otherwise. Seals arrive
+ * once (public parts only) and are kept, at most as many as the pool tracks.
  */
 const port = parentPort;
 if (!port) throw new Error('render-worker.ts runs as a worker thread only');

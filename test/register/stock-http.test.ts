@@ -3,27 +3,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
-import { toChineseRecord } from '../../src/domain/field-names.js';
 import { importStock } from '../../src/modules/imports/stock.js';
 import { startBatch } from '../../src/modules/issuance/sealing.js';
-import { SAMPLE_PROPERTY_CERTIFICATE as P } from '../fixtures/domain/samples.js';
 import { type AppFixture, appFixture, auth } from '../support/app.js';
 import { TEST_BACKEND } from '../support/store.js';
-import { OWNER_A, toCsv } from './support.js';
+import { stockRow, toCsv } from './support.js';
 
 function stockRows(n: number, bad: ReadonlySet<number>, offset = 0): Record<string, string>[] {
   return Array.from({ length: n }, (_, k) => {
     const i = k + 1 + offset;
-    const { identifier: _a, infoQr: _b, queryQr: _c, coOwners: _d, ...face } = P;
-    const row = toChineseRecord('property-certificate', {
-      ...face,
-      holders: [OWNER_A],
-      coOwnership: '单独所有',
-      unitNo: `411526001002GB${String(i).padStart(5, '0')}F00010203`,
-      certificateNo: `豫(2019)潢川县不动产权第${String(i).padStart(7, '0')}号`,
-      registeredOn: '20190615',
-    });
-    for (const h of ['电子证照标识', '信息二维码', '查询二维码', '证照类型']) delete row[h];
+    const row = stockRow(i, 2019);
     if (bad.has(i)) row.面积 = '0';
     return row;
   });

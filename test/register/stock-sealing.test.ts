@@ -2,32 +2,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { toChineseRecord } from '../../src/domain/field-names.js';
 import { importStock } from '../../src/modules/imports/stock.js';
 import { StockSealer } from '../../src/modules/imports/stock-sealing.js';
 import { startBatch } from '../../src/modules/issuance/sealing.js';
-import { SAMPLE_PROPERTY_CERTIFICATE as P } from '../fixtures/domain/samples.js';
 import { type AppFixture, appFixture } from '../support/app.js';
 import { TEST_BACKEND } from '../support/store.js';
-import { OWNER_A, toCsv } from './support.js';
+import { stockRow, toCsv } from './support.js';
 
-function stockCsv(from: number, n: number): string {
-  const { identifier: _a, infoQr: _b, queryQr: _c, coOwners: _d, ...face } = P;
-  const rows = Array.from({ length: n }, (_, k) => {
-    const i = from + k;
-    const row = toChineseRecord('property-certificate', {
-      ...face,
-      holders: [OWNER_A],
-      coOwnership: '单独所有',
-      unitNo: `411526001002GB${String(i).padStart(5, '0')}F00010203`,
-      certificateNo: `豫(2018)潢川县不动产权第${String(i).padStart(7, '0')}号`,
-      registeredOn: '20180615',
-    });
-    for (const h of ['电子证照标识', '信息二维码', '查询二维码', '证照类型']) delete row[h];
-    return row;
-  });
-  return toCsv(rows);
-}
+const stockCsv = (from: number, n: number) => toCsv(Array.from({ length: n }, (_, k) => stockRow(from + k, 2018)));
 
 describe(`StockSealer: sealing beside a stock import [${TEST_BACKEND}]`, () => {
   let fx: AppFixture;

@@ -21,6 +21,24 @@ export function mortgageFace(i: number, obligor = OWNER_A): FaceInput {
   return { ...rest, unitNo: unitNo(i), obligors: [{ name: obligor.name, idType: '111', idNumber: obligor.idNumber }] };
 }
 
+/**
+ * One historical stock row (附件2 item names) of property certificate `i` registered in `year`: paper number
+ * 豫(year)潢川县不动产权第000000i号, without the items stock has none of (identifier, QR codes, 证照类型).
+ */
+export function stockRow(i: number, year: number): Record<string, string> {
+  const { identifier: _a, infoQr: _b, queryQr: _c, coOwners: _d, ...face } = P;
+  const row = toChineseRecord('property-certificate', {
+    ...face,
+    holders: [OWNER_A],
+    coOwnership: '单独所有',
+    unitNo: unitNo(i),
+    certificateNo: `豫(${year})潢川县不动产权第${String(i).padStart(7, '0')}号`,
+    registeredOn: `${year}0615`,
+  });
+  for (const h of ['电子证照标识', '信息二维码', '查询二维码', '证照类型']) delete row[h];
+  return row;
+}
+
 /** One entry as a table row keyed by Chinese column names. */
 export function entryRow(e: {
   businessNo: string;

@@ -5,10 +5,11 @@ import type { Command } from 'commander';
  * `bdcert import-stock <file> --agency <行政区划代码|统一社会信用代码>` — historical stock (CSV/XLSX/JSON with the
  * notice's Chinese item names plus 证照类型): validates every row first and imports nothing from a file with errors
  * unless `--skip-invalid` (valid rows imported, a rejects file written); resumable — run it again after an
- * interruption; seals everything (unless `--no-seal`), beside the import from the moment the file has validated. The rejects file is in the input's format (CSV, XLSX or
- * JSON, with 行号 and 错误 added). Exit 1 when rows were rejected. On a terminal the progress is a bar with rate and
- * ETA; otherwise (a log, a pipe) one line at most every second, each after a committed group of rows. Sealing first
- * finishes the stock batches a killed run left running, so a rerun ends with every certificate sealed.
+ * interruption; seals everything (unless `--no-seal`), beside the import from the moment the file has validated.
+ * The rejects file is in the input's format (CSV, XLSX or JSON, with 行号 and 错误 added). Exit 1 when rows were
+ * rejected. On a terminal the progress is a bar with rate and ETA; otherwise (a log, a pipe) one line at most every
+ * second, each after a committed group of rows. Sealing first finishes the stock batches a killed run left running,
+ * so a rerun ends with every certificate sealed.
  */
 export function register(program: Command): void {
   program
@@ -134,8 +135,10 @@ export function register(program: Command): void {
           };
           // Sealing runs beside the import once the file has validated (stock-sealing.ts), then seals the rest.
           let sealedSoFar = 0;
+          let afterImport: ((sealed: number) => void) | undefined; // the seal bar, once the import has ended
           const sealer = new StockSealer(services.issuance, agency.id, actor, (n) => {
             sealedSoFar = n;
+            afterImport?.(n);
           });
           const bar = progress('导入 import', () => (o.seal ? ` · 已签章 sealed ${sealedSoFar}` : ''));
           const report = await importStock(services.issuance, file, {
@@ -174,19 +177,12 @@ export function register(program: Command): void {
             // The rest of the sealing, after the import: the bar counts what was still pending when it ended. A run
             // killed while sealing left its batch running; the sealer finishes it first (it takes every pending
             // certificate of the agency, old and new), so a rerun ends with every imported certificate sealed.
-            const base = sealer.sealed;
             const sealBar = progress('签章 seal');
             sealBar.start(await pendingCount(services.issuance, agency.id));
-            const onSealed = (n: number) => sealBar.update(n - base);
-            sealedSoFar = base;
-            const timer = setInterval(() => onSealed(sealedSoFar), 500);
-            let done: { sealed: number; failed: number };
-            try {
-              done = await sealer.finish();
-            } finally {
-              clearInterval(timer);
-            }
-            onSealed(done.sealed);
+            const base = sealer.sealed;
+            afterImport = (n) => sealBar.update(n - base);
+            const done = await sealer.finish();
+            afterImport(done.sealed);
             sealBar.stop();
             console.log(`已签章 sealed ${done.sealed}，失败 failed ${done.failed}`);
             if (done.failed) process.exitCode = 1;

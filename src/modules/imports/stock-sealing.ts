@@ -26,6 +26,7 @@ export class StockSealer {
     private readonly idleMs = 250,
   ) {}
 
+  /** Certificates sealed so far by this sealer, the batch now running included. */
   get sealed(): number {
     return this.sealedCount;
   }
@@ -63,7 +64,10 @@ export class StockSealer {
     for (const b of batches) {
       const base = this.sealedCount;
       const done = await runBatch(this.deps, b.id, {
-        onProgress: (x) => this.onSealed?.(base + x.sealed - b.sealed),
+        onProgress: (x) => {
+          this.sealedCount = base + x.sealed - b.sealed;
+          this.onSealed?.(this.sealedCount);
+        },
       });
       this.sealedCount = base + done.sealed - b.sealed;
       this.failedCount += done.failed - b.failed;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
+import type { Worker } from 'node:worker_threads';
 import { AuditBuffer, recordAudit, recordAuditMany, verifyAuditChain } from '../../src/modules/audit/audit.js';
 import { AuditWriterThread } from '../../src/modules/audit/audit-writer-thread.js';
 import { openTestStore, TEST_BACKEND, type TestStore } from '../support/store.js';
@@ -141,6 +142,45 @@ describe(`[${TEST_BACKEND}] the audit writer thread (PostgreSQL server)`, {
       assert.equal(await w.close(), 0);
       assert.equal(w.accepting, false, 'a closed writer takes nothing more');
       assert.deepEqual(errors, []);
+      assert.equal((await verifyAuditChain(store.db)).ok, true);
+    } finally {
+      await w.close();
+    }
+  });
+
+  test('a thread that stops is replaced after a pause; what it held is reported lost, the queue is not', async () => {
+    const errors: Error[] = [];
+    const w = new AuditWriterThread({
+      databaseUrl: store.url ?? '',
+      intervalMs: 60_000, // entries stay in the thread until flushed
+      onError: (e) => errors.push(e as Error),
+    });
+    const thread = () => (w as unknown as { worker: Worker | undefined }).worker;
+    try {
+      w.add({ actor, action: 'verify.public', certificateId: 'TL0', result: 'success' });
+      w.add({ actor, action: 'verify.public', certificateId: 'TL1', result: 'success' });
+      await new Promise((r) => setImmediate(r)); // handed over
+      const first = thread();
+      assert.ok(first);
+      await first.terminate(); // as if the thread had crashed
+      await new Promise((r) => setImmediate(r));
+      assert.match(errors.map((e) => e.message).join('\n'), /2 entries were not written/);
+      assert.equal(w.waiting, 0, 'what the thread held is gone, and said so');
+      w.add({ actor, action: 'verify.public', certificateId: 'TL2', result: 'success' });
+      await new Promise((r) => setImmediate(r));
+      assert.equal(thread(), undefined, 'no new thread before the pause');
+      assert.equal(w.waiting, 1, 'the entry waits in the queue');
+      await w.flush(); // asked to write: a new thread at once
+      assert.notEqual(thread(), first);
+      const rows = await store.db
+        .selectFrom('audit.entries')
+        .select('certificate_id')
+        .where('certificate_id', 'like', 'TL%')
+        .execute();
+      assert.deepEqual(
+        rows.map((r) => r.certificate_id),
+        ['TL2'],
+      );
       assert.equal((await verifyAuditChain(store.db)).ok, true);
     } finally {
       await w.close();

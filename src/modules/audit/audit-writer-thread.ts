@@ -32,7 +32,7 @@ export interface AuditWriterThreadOptions extends Omit<AuditBufferOptions, 'onWr
  * For a PostgreSQL server only: the embedded PGlite belongs to one thread, which keeps the in-thread AuditBuffer.
  * Same promises as AuditBuffer: nothing is dropped while the database refuses writes (`accepting` turns false past
  * `maxPending` and the caller refuses service); what a crash can lose is what waits in memory. Should the thread
- * itself stop, what it held is reported through `onError` as lost and the next entry starts a new thread.
+ * itself stop, what it held is reported through `onError` as lost, and a new thread takes the queue after a pause.
  */
 export class AuditWriterThread implements AuditSink {
   private worker: Worker | undefined;
@@ -41,6 +41,9 @@ export class AuditWriterThread implements AuditSink {
   /** Entries handed to the thread and not yet reported written. */
   private inThread = 0;
   private closed = false;
+  /** Unexpected stops of the thread since it last wrote: a new one starts after a growing pause. */
+  private failures = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
   private nextId = 1;
   private readonly replies = new Map<number, (lost: number) => void>();
   private readonly maxPending: number;
@@ -60,6 +63,7 @@ export class AuditWriterThread implements AuditSink {
   add(entry: AuditEntryInput): void {
     // The time of the access, not of the append (AuditBuffer would stamp it when the thread receives it).
     this.outbox.push(entry.at ? entry : { ...entry, at: new Date() });
+    this.restartTimer?.ref();
     if (this.posting) return;
     this.posting = true;
     setImmediate(() => this.post());
@@ -71,8 +75,8 @@ export class AuditWriterThread implements AuditSink {
 
   async close(): Promise<number> {
     if (this.closed) return 0;
+    this.closed = true; // from here `accepting` is false: the last entries are the ones already queued
     const lost = this.worker || this.outbox.length ? await this.ask('close') : 0;
-    this.closed = true;
     const w = this.worker;
     this.worker = undefined;
     await w?.terminate();
@@ -82,7 +86,8 @@ export class AuditWriterThread implements AuditSink {
   /** One message per turn of the event loop with every entry queued meanwhile (one structured clone, not many). */
   private post(): void {
     this.posting = false;
-    if (this.outbox.length === 0) return;
+    // While a stopped thread's replacement waits for its pause, entries stay here (and count in `waiting`).
+    if (this.outbox.length === 0 || this.restartTimer) return;
     const entries = this.outbox;
     this.outbox = [];
     this.inThread += entries.length;
@@ -101,6 +106,9 @@ export class AuditWriterThread implements AuditSink {
   }
 
   private ask(type: 'flush' | 'close'): Promise<number> {
+    // Asked to write now: no pause before a new thread.
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
     this.post();
     const w = this.start();
     const id = this.nextId++;
@@ -134,6 +142,19 @@ export class AuditWriterThread implements AuditSink {
         this.opts.onError?.(new Error(`audit writer thread stopped (${why}); ${lost} entries were not written`));
       for (const reply of this.replies.values()) reply(lost);
       this.replies.clear();
+      if (this.closed) return;
+      // A thread that cannot run (say, it cannot load) must not be restarted on every turn of the event loop: the
+      // pause grows to 10 s, entries wait meanwhile, and past maxPending the route refuses scans instead.
+      this.failures++;
+      this.restartTimer = setTimeout(
+        () => {
+          this.restartTimer = undefined;
+          this.post();
+        },
+        Math.min(100 * 2 ** (this.failures - 1), 10_000),
+      );
+      // The pause holds the process only while entries wait for it (add() refs it again).
+      if (this.outbox.length === 0) this.restartTimer.unref();
     };
     w.on('error', (e) => stopped(e.message));
     w.on('exit', (code) => stopped(`exit ${code}`));
@@ -145,6 +166,7 @@ export class AuditWriterThread implements AuditSink {
     switch (m.type) {
       case 'written':
         this.inThread -= m.n;
+        this.failures = 0;
         this.updateRef();
         break;
       case 'error':

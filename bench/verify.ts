@@ -24,8 +24,8 @@
 // CPU used by each group of processes (ours and everybody else's) during the run.
 //
 // Environment: BENCH_N, BENCH_SECONDS (15), BENCH_CONNS (16), BENCH_RUNS (3), BENCH_WORKERS (server processes, 1,
-// passed as BDCERT_WORKERS; auto = one per core), BENCH_LOG_LEVEL (info), BENCH_REUSE=1 (keep the loaded database and reuse it next time),
-// BENCH_VERIFY_CHAIN=0 (skip the chain walk).
+// passed as BDCERT_WORKERS; auto = one per core), BENCH_LOG_LEVEL (info), BENCH_REUSE=1 (keep the loaded database
+// and reuse it next time), BENCH_VERIFY_CHAIN=0 (skip the chain walk).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';

@@ -110,7 +110,7 @@ describe(`[${TEST_BACKEND}] the audit writer thread (PostgreSQL server)`, {
       await store.db
         .selectFrom('audit.entries')
         .select(['certificate_id', 'at'])
-        .where('certificate_id', 'like', 'T%')
+        .where('certificate_id', 'like', 'TO%')
         .orderBy('seq')
         .execute()
     ).map((r) => ({ id: r.certificate_id, at: new Date(r.at).getTime() }));
@@ -125,16 +125,16 @@ describe(`[${TEST_BACKEND}] the audit writer thread (PostgreSQL server)`, {
     });
     try {
       const added = Date.now();
-      for (let i = 0; i < 6; i++) w.add({ actor, action: 'verify.public', certificateId: `T${i}`, result: 'success' });
+      for (let i = 0; i < 6; i++) w.add({ actor, action: 'verify.public', certificateId: `TO${i}`, result: 'success' });
       assert.equal(w.waiting, 6);
       await new Promise((r) => setTimeout(r, 150)); // the stamp is the add's, not the write's
-      w.add({ actor, action: 'verify.public', certificateId: 'T6', result: 'success' });
+      w.add({ actor, action: 'verify.public', certificateId: 'TO6', result: 'success' });
       await w.flush();
       assert.equal(w.waiting, 0);
       const rows = await ours();
       assert.deepEqual(
         rows.map((r) => r.id),
-        ['T0', 'T1', 'T2', 'T3', 'T4', 'T5', 'T6'],
+        ['TO0', 'TO1', 'TO2', 'TO3', 'TO4', 'TO5', 'TO6'],
       );
       for (const r of rows.slice(0, 6))
         assert.ok(r.at >= added - 1 && r.at < added + 100, `stamped at add: ${r.at - added} ms`);

@@ -43,4 +43,3 @@ port.on('message', (m: ToAuditWriter) => {
       break;
   }
 });
-send({ type: 'ready' });

@@ -8,8 +8,7 @@ import { requireInstitution } from '../../http/auth.js';
 import { ApiError } from '../../http/errors.js';
 import { binary, EX, errors, MIME, uploadedFile } from '../../http/openapi.js';
 import type { App } from '../../http/server.js';
-import { AuditBuffer, type AuditSink } from '../audit/audit.js';
-import { AuditWriterThread } from '../audit/audit-writer-thread.js';
+import { openAuditSink } from '../audit/audit-writer-thread.js';
 import * as sharing from './service.js';
 
 const purpose = z
@@ -177,15 +176,11 @@ export function sharingRoutes(
     });
     const shareLimit = { rateLimit: { max: limits.sharePerMinute, timeWindow: '1 minute' } };
     const publicLimit = { rateLimit: { max: limits.publicPerMinute, timeWindow: '1 minute' } };
-    // On a PostgreSQL server the public hits' audit rows are built and appended on a thread of their own; the
-    // embedded PGlite belongs to this thread, which then appends them itself.
-    const onAuditError = (e: unknown) =>
-      app.log.error({ err: e, waiting: publicAudit.waiting }, 'public verification audit failed; retrying');
     const { store, config } = deps.issuance.ctx;
-    const publicAudit: AuditSink =
-      store.kind === 'postgres' && config.databaseUrl
-        ? new AuditWriterThread({ databaseUrl: config.databaseUrl, onError: onAuditError })
-        : new AuditBuffer(store.db, { onError: onAuditError });
+    const publicAudit = openAuditSink(store, config.databaseUrl, {
+      onError: (e) =>
+        app.log.error({ err: e, waiting: publicAudit.waiting }, 'public verification audit failed; retrying'),
+    });
     app.addHook('onClose', async () => {
       const lost = await publicAudit.close();
       if (lost > 0) app.log.fatal({ lost }, 'public verification audit entries could not be written before shutdown');
